@@ -1,0 +1,3 @@
+//! The `tasksync` operations tool.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Configuration from environment variables (documented in the README's table).

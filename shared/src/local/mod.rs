@@ -1,0 +1,1 @@
+//! Support for the local run and the tests (feature `local`): never part of a Lambda binary.

@@ -1,0 +1,1 @@
+//! Parsing of Graph change-notification collections (the webhook's untrusted input).

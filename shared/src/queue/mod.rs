@@ -1,0 +1,1 @@
+//! Queue adapters: SQS and an in-memory queue, both implementing `ports::HintSend`.

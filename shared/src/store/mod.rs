@@ -1,0 +1,1 @@
+//! Store adapters: DynamoDB and in-memory implementations of the store ports.

@@ -1,0 +1,1 @@
+//! Structured logging: JSON without ANSI colours in Lambda, readable text locally.

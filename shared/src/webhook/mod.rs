@@ -1,0 +1,1 @@
+//! The webhook function's handler: Graph's front door.

@@ -1,0 +1,1 @@
+//! The worker function's handler: consumes SQS batches of hints and reconciles.

@@ -1,0 +1,1 @@
+//! The test kit: starts moto and the Graph emulator for end-to-end tests.
