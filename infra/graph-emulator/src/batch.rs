@@ -1,0 +1,1 @@
+//! TODO(owner): see module plan in lib.rs

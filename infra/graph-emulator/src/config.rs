@@ -1,0 +1,59 @@
+//! What the emulator accepts and how it behaves: credentials, seeded directory objects, limits.
+//! Every field can be set by a flag or an environment variable of the binary (see `main.rs`).
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The tenant whose token endpoint is served (`/{tenant}/oauth2/v2.0/token`).
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Lifetime of issued access tokens (`expires_in`).
+    pub token_lifetime: Duration,
+    /// The seeded user (To Do lists live under `/users/{user_id}`).
+    pub user_id: String,
+    /// The seeded group, which can own plans.
+    pub group_id: String,
+    /// Planner list page size (graph-facts §2.9: fixed by the server, about 400, `$top` ignored).
+    pub planner_page_size: usize,
+    /// To Do delta page size.
+    pub todo_page_size: usize,
+    /// `MaximumActiveTasksInProject` (graph-facts §2.11: 3,000 in the newer limits page).
+    pub max_active_tasks_per_plan: usize,
+    /// `MaximumTasksInProject` (graph-facts §2.11: 9,000).
+    pub max_tasks_per_plan: usize,
+    /// The validation handshake's limit (graph-facts §1.3: 10 s).
+    pub validation_timeout: Duration,
+    /// First-attempt delivery timeout (graph-facts §1.7: 3 s on the current page).
+    pub delivery_timeout: Duration,
+    /// Timeout of delivery retries (graph-facts §1.7: 10 s).
+    pub delivery_retry_timeout: Duration,
+    /// How many times a failed delivery is retried before it is dropped (the real service retries
+    /// for up to 4 hours; an emulator run is shorter).
+    pub delivery_max_attempts: u32,
+    /// Base of the exponential backoff between delivery retries.
+    pub delivery_backoff: Duration,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            tenant_id: "7a6f3c1e-0b1d-4c5e-9f10-2a3b4c5d6e7f".to_owned(),
+            client_id: "0c9d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f".to_owned(),
+            client_secret: "emulator-secret-not-for-production".to_owned(),
+            token_lifetime: Duration::from_secs(3599),
+            user_id: "4f1b2c3d-5e6f-4a7b-8c9d-0e1f2a3b4c5d".to_owned(),
+            group_id: "9e8d7c6b-5a4f-4e3d-2c1b-0a9f8e7d6c5b".to_owned(),
+            planner_page_size: 400,
+            todo_page_size: 100,
+            max_active_tasks_per_plan: 3000,
+            max_tasks_per_plan: 9000,
+            validation_timeout: Duration::from_secs(10),
+            delivery_timeout: Duration::from_secs(3),
+            delivery_retry_timeout: Duration::from_secs(10),
+            delivery_max_attempts: 5,
+            delivery_backoff: Duration::from_millis(200),
+        }
+    }
+}
