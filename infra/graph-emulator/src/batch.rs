@@ -1,1 +1,9 @@
-//! TODO(owner): see module plan in lib.rs
+//! Placeholder until its owner fills it in.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

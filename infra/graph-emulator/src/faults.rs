@@ -1,1 +1,7 @@
-//! TODO(owner): see module plan in lib.rs
+//! Placeholder until its owner fills it in.
+
+#[derive(Default)]
+pub struct FaultState {}
+
+#[derive(Default)]
+pub struct Counters {}

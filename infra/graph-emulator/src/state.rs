@@ -10,6 +10,8 @@ pub struct AppState(pub Arc<Inner>);
 
 pub struct Inner {
     pub config: EmulatorConfig,
+    /// The Graph root as clients reach it, e.g. `http://127.0.0.1:PORT/v1.0` (for nextLinks).
+    pub graph_base_url: String,
     pub auth: Mutex<crate::auth::AuthState>,
     pub planner: Mutex<crate::planner::PlannerState>,
     pub todo: Mutex<crate::todo::TodoState>,
