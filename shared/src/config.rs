@@ -1,1 +1,219 @@
-//! Configuration from environment variables (documented in the README's table).
+//! Configuration from environment variables. The README's configuration table lists every
+//! variable; this module is the only place that reads them, so the table and the code agree.
+//!
+//! Graph endpoints are overridable so the same binaries run against the Graph emulator; AWS
+//! endpoints follow the SDK's standard `AWS_ENDPOINT_URL`, so nothing here names them.
+
+use std::collections::HashMap;
+
+/// A missing or malformed setting: the operator must fix the deployment.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required but not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
+pub const DEFAULT_LOGIN_BASE_URL: &str = "https://login.microsoftonline.com";
+
+/// Where the AWS resources are (names come from template.yaml's outputs / `!Ref`s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsResources {
+    pub tasks_table: String,
+    pub sync_table: String,
+    pub work_queue_url: String,
+}
+
+/// How to reach Microsoft Graph and the identity platform.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GraphEndpoints {
+    pub graph_base_url: String,
+    pub token_url: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub secret: SecretSource,
+}
+
+impl std::fmt::Debug for GraphEndpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphEndpoints")
+            .field("graph_base_url", &self.graph_base_url)
+            .field("token_url", &self.token_url)
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
+/// Where the Graph client secret comes from. Its value never appears in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `GRAPH_CLIENT_SECRET`: tests and the local run only.
+    Inline(String),
+    /// `GRAPH_CLIENT_SECRET_ARN`: a Secrets Manager secret, fetched once per cold start.
+    SecretsManager(String),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::Inline(_) => f.write_str("Inline(<redacted>)"),
+            SecretSource::SecretsManager(arn) => write!(f, "SecretsManager({arn})"),
+        }
+    }
+}
+
+/// A view of the environment, so parsing is testable without mutating the process environment.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Env for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned().filter(|v| !v.trim().is_empty())
+    }
+}
+
+fn required(env: &impl Env, name: &'static str) -> Result<String, ConfigError> {
+    env.var(name).ok_or(ConfigError::Missing(name))
+}
+
+fn url(env: &impl Env, name: &'static str, default: String) -> Result<String, ConfigError> {
+    let value = env.var(name).unwrap_or(default);
+    match url::Url::parse(&value) {
+        Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {
+            Ok(value.trim_end_matches('/').to_owned())
+        }
+        Ok(_) => Err(ConfigError::Invalid {
+            name,
+            reason: "must be an http(s) URL".to_owned(),
+        }),
+        Err(e) => Err(ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+impl AwsResources {
+    /// `TASKS_TABLE`, `SYNC_TABLE`, `WORK_QUEUE_URL`.
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            tasks_table: required(env, "TASKS_TABLE")?,
+            sync_table: required(env, "SYNC_TABLE")?,
+            work_queue_url: required(env, "WORK_QUEUE_URL")?,
+        })
+    }
+}
+
+impl GraphEndpoints {
+    /// `GRAPH_TENANT_ID`, `GRAPH_CLIENT_ID`, one of `GRAPH_CLIENT_SECRET` /
+    /// `GRAPH_CLIENT_SECRET_ARN`, and the optional overrides `GRAPH_BASE_URL`, `GRAPH_TOKEN_URL`.
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        let tenant_id = required(env, "GRAPH_TENANT_ID")?;
+        let client_id = required(env, "GRAPH_CLIENT_ID")?;
+        let secret = match (env.var("GRAPH_CLIENT_SECRET"), env.var("GRAPH_CLIENT_SECRET_ARN")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "GRAPH_CLIENT_SECRET",
+                    reason: "set either GRAPH_CLIENT_SECRET or GRAPH_CLIENT_SECRET_ARN, not both"
+                        .to_owned(),
+                });
+            }
+            (Some(value), None) => SecretSource::Inline(value),
+            (None, Some(arn)) => SecretSource::SecretsManager(arn),
+            (None, None) => return Err(ConfigError::Missing("GRAPH_CLIENT_SECRET_ARN")),
+        };
+        let token_default = format!("{DEFAULT_LOGIN_BASE_URL}/{tenant_id}/oauth2/v2.0/token");
+        Ok(Self {
+            graph_base_url: url(env, "GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL.to_owned())?,
+            token_url: url(env, "GRAPH_TOKEN_URL", token_default)?,
+            tenant_id,
+            client_id,
+            secret,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn graph_defaults_to_the_real_service() {
+        let e = env(&[
+            ("GRAPH_TENANT_ID", "t1"),
+            ("GRAPH_CLIENT_ID", "c1"),
+            ("GRAPH_CLIENT_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:x"),
+        ]);
+        let g = GraphEndpoints::from_env(&e).unwrap();
+        assert_eq!(g.graph_base_url, DEFAULT_GRAPH_BASE_URL);
+        assert_eq!(g.token_url, "https://login.microsoftonline.com/t1/oauth2/v2.0/token");
+    }
+
+    #[test]
+    fn overrides_point_at_the_emulator_and_the_secret_stays_out_of_debug() {
+        let e = env(&[
+            ("GRAPH_TENANT_ID", "t1"),
+            ("GRAPH_CLIENT_ID", "c1"),
+            ("GRAPH_CLIENT_SECRET", "s3cr3t-value"),
+            ("GRAPH_BASE_URL", "http://127.0.0.1:9/v1.0/"),
+            ("GRAPH_TOKEN_URL", "http://127.0.0.1:9/t1/oauth2/v2.0/token"),
+        ]);
+        let g = GraphEndpoints::from_env(&e).unwrap();
+        assert_eq!(g.graph_base_url, "http://127.0.0.1:9/v1.0");
+        assert!(!format!("{g:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn missing_and_conflicting_settings_name_the_variable() {
+        let e = env(&[("GRAPH_TENANT_ID", "t1"), ("GRAPH_CLIENT_ID", "c1")]);
+        assert_eq!(
+            GraphEndpoints::from_env(&e).unwrap_err(),
+            ConfigError::Missing("GRAPH_CLIENT_SECRET_ARN")
+        );
+        let e = env(&[
+            ("GRAPH_TENANT_ID", "t1"),
+            ("GRAPH_CLIENT_ID", "c1"),
+            ("GRAPH_CLIENT_SECRET", "a"),
+            ("GRAPH_CLIENT_SECRET_ARN", "b"),
+        ]);
+        assert!(matches!(
+            GraphEndpoints::from_env(&e),
+            Err(ConfigError::Invalid { name: "GRAPH_CLIENT_SECRET", .. })
+        ));
+        let e = env(&[
+            ("GRAPH_TENANT_ID", "t1"),
+            ("GRAPH_CLIENT_ID", "c1"),
+            ("GRAPH_CLIENT_SECRET", "a"),
+            ("GRAPH_BASE_URL", "ftp://x"),
+        ]);
+        assert!(matches!(
+            GraphEndpoints::from_env(&e),
+            Err(ConfigError::Invalid { name: "GRAPH_BASE_URL", .. })
+        ));
+        assert_eq!(
+            AwsResources::from_env(&env(&[])).unwrap_err(),
+            ConfigError::Missing("TASKS_TABLE")
+        );
+    }
+}
