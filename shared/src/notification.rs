@@ -1,1 +1,0 @@
-//! Parsing of Graph change-notification collections (the webhook's untrusted input).
