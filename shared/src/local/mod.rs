@@ -1,1 +1,4 @@
 //! Support for the local run and the tests (feature `local`): never part of a Lambda binary.
+
+pub mod lambda_http_server;
+pub mod provision;
