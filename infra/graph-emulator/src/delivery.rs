@@ -1,11 +1,401 @@
-//! Placeholder until its owner fills it in.
+//! Notification delivery (graph-facts §1.6, §1.7, §1.11): a background worker POSTs each queued
+//! payload to its URL; a 2xx counts as delivered, anything else (or no answer within the timeout)
+//! is retried with exponential backoff until `delivery_max_attempts`, then abandoned. The request
+//! that caused a notification only queues it, so it never waits for a receiver.
+//!
+//! First attempts go out one after another in queue order (a receiver sees notifications in the
+//! order of the writes unless a fault says otherwise); retries run in the background so a failing
+//! receiver does not hold up the queue for longer than one first-attempt timeout.
+//!
+//! Faults (`POST /_emulator/delivery/faults`), to test idempotency and ordering (§1.11):
+//! - `delay_ms`: every notification waits this long before its first attempt;
+//! - `duplicate`: every notification is sent this many extra times (so `1` = twice);
+//! - `reorder`: notifications are held until `reorder_batch` (default 3) are waiting or
+//!   `reorder_window_ms` (default 1000) passed since the first, then sent newest first;
+//! - `drop_next`: the next N notifications are dropped without any attempt.
+//!
+//! The body of that POST is the whole fault set (fields left out are off); `DELETE` clears it and
+//! sends anything held.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
 
 use crate::config::EmulatorConfig;
+use crate::state::{AppState, lock};
 
-pub struct Delivery {}
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliveryFaults {
+    pub delay_ms: u64,
+    pub duplicate: u32,
+    pub reorder: bool,
+    pub reorder_batch: Option<usize>,
+    pub reorder_window_ms: Option<u64>,
+    pub drop_next: u64,
+}
+
+impl DeliveryFaults {
+    fn reorder_batch(&self) -> usize {
+        self.reorder_batch.unwrap_or(3).max(1)
+    }
+
+    fn reorder_window(&self) -> Duration {
+        Duration::from_millis(self.reorder_window_ms.unwrap_or(1000))
+    }
+}
+
+/// Counters since start (`GET /_emulator/delivery/stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryStats {
+    /// Notifications accepted for delivery (each duplicate counts).
+    pub queued: u64,
+    /// POSTs answered with a 2xx.
+    pub delivered: u64,
+    /// POSTs that failed (non-2xx, timeout, connection error); each retry counts.
+    pub failed_attempts: u64,
+    /// Notifications removed by the `drop_next` fault.
+    pub dropped: u64,
+    /// Notifications given up after `delivery_max_attempts` failed attempts.
+    pub abandoned: u64,
+    /// Queued, held, waiting for a retry or in flight.
+    pub pending: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    queued: AtomicU64,
+    delivered: AtomicU64,
+    failed_attempts: AtomicU64,
+    dropped: AtomicU64,
+    abandoned: AtomicU64,
+    pending: AtomicU64,
+}
+
+struct Shared {
+    counters: Counters,
+    faults: std::sync::Mutex<DeliveryFaults>,
+    idle: Notify,
+}
+
+impl Shared {
+    fn finish(&self) {
+        if self.counters.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    url: String,
+    body: Bytes,
+}
+
+enum Message {
+    Job(Job),
+    /// Send whatever the reorder fault holds.
+    Flush,
+}
+
+#[derive(Clone, Copy)]
+struct Settings {
+    first_timeout: Duration,
+    retry_timeout: Duration,
+    max_attempts: u32,
+    backoff: Duration,
+}
+
+pub struct Delivery {
+    shared: Arc<Shared>,
+    http: reqwest::Client,
+    settings: Settings,
+    tx: mpsc::UnboundedSender<Message>,
+    /// The worker's end of the queue until the worker starts (it needs a tokio runtime).
+    rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<Message>>>,
+}
 
 impl Delivery {
-    pub fn new(_config: &EmulatorConfig) -> Self {
-        Delivery {}
+    pub fn new(config: &EmulatorConfig) -> Delivery {
+        // Loopback receivers must not be sent through a proxy from the environment; redirects
+        // are not followed (a notification endpoint answers, it does not redirect).
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let delivery = Delivery {
+            shared: Arc::new(Shared {
+                counters: Counters::default(),
+                faults: std::sync::Mutex::new(DeliveryFaults::default()),
+                idle: Notify::new(),
+            }),
+            http,
+            settings: Settings {
+                first_timeout: config.delivery_timeout,
+                retry_timeout: config.delivery_retry_timeout,
+                max_attempts: config.delivery_max_attempts.max(1),
+                backoff: config.delivery_backoff,
+            },
+            tx,
+            rx: std::sync::Mutex::new(Some(rx)),
+        };
+        delivery.ensure_worker();
+        delivery
     }
+
+    /// The HTTP client shared with the validation handshake.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    fn ensure_worker(&self) {
+        let mut slot = lock(&self.rx);
+        if slot.is_none() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current()
+            && let Some(rx) = slot.take()
+        {
+            runtime.spawn(worker(
+                rx,
+                self.shared.clone(),
+                self.http.clone(),
+                self.settings,
+            ));
+        }
+    }
+
+    /// Queues `body` for `url`, applying the drop and duplicate faults. Returns at once.
+    pub fn enqueue(&self, url: String, body: &serde_json::Value) {
+        self.ensure_worker();
+        let copies = {
+            let mut faults = lock(&self.shared.faults);
+            if faults.drop_next > 0 {
+                faults.drop_next -= 1;
+                self.shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            1 + u64::from(faults.duplicate)
+        };
+        let body = Bytes::from(body.to_string());
+        for _ in 0..copies {
+            self.shared.counters.queued.fetch_add(1, Ordering::Relaxed);
+            self.shared.counters.pending.fetch_add(1, Ordering::AcqRel);
+            let job = Job {
+                url: url.clone(),
+                body: body.clone(),
+            };
+            if self.tx.send(Message::Job(job)).is_err() {
+                // The worker is gone (runtime shut down): nothing can be delivered any more.
+                self.shared
+                    .counters
+                    .abandoned
+                    .fetch_add(1, Ordering::Relaxed);
+                self.shared.finish();
+            }
+        }
+    }
+
+    pub fn stats(&self) -> DeliveryStats {
+        let c = &self.shared.counters;
+        DeliveryStats {
+            queued: c.queued.load(Ordering::Relaxed),
+            delivered: c.delivered.load(Ordering::Relaxed),
+            failed_attempts: c.failed_attempts.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
+            abandoned: c.abandoned.load(Ordering::Relaxed),
+            pending: c.pending.load(Ordering::Acquire),
+        }
+    }
+
+    pub fn faults(&self) -> DeliveryFaults {
+        lock(&self.shared.faults).clone()
+    }
+
+    pub fn set_faults(&self, faults: DeliveryFaults) {
+        *lock(&self.shared.faults) = faults;
+        let _ = self.tx.send(Message::Flush);
+    }
+
+    pub fn clear_faults(&self) {
+        self.set_faults(DeliveryFaults::default());
+    }
+
+    /// Waits until nothing is pending (delivered, dropped or abandoned), at most `timeout`.
+    /// Returns whether delivery went idle.
+    pub async fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.shared.counters.pending.load(Ordering::Acquire) == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.shared.counters.pending.load(Ordering::Acquire) == 0;
+            }
+        }
+    }
+}
+
+async fn worker(
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    shared: Arc<Shared>,
+    http: reqwest::Client,
+    settings: Settings,
+) {
+    let mut held: Vec<Job> = Vec::new();
+    let mut held_since: Option<Instant> = None;
+    loop {
+        let faults = lock(&shared.faults).clone();
+        let message = match held_since {
+            Some(since) => {
+                match tokio::time::timeout_at(since + faults.reorder_window(), rx.recv()).await {
+                    Ok(m) => m,
+                    Err(_) => Some(Message::Flush),
+                }
+            }
+            None => rx.recv().await,
+        };
+        let Some(message) = message else { return };
+        let faults = lock(&shared.faults).clone();
+        let mut unit = Vec::new();
+        match message {
+            Message::Job(job) if faults.reorder => {
+                held.push(job);
+                held_since.get_or_insert_with(Instant::now);
+                if held.len() >= faults.reorder_batch() {
+                    unit.extend(held.drain(..).rev());
+                }
+            }
+            Message::Job(job) => {
+                unit.extend(held.drain(..).rev());
+                unit.push(job);
+            }
+            Message::Flush => unit.extend(held.drain(..).rev()),
+        }
+        if held.is_empty() {
+            held_since = None;
+        }
+        if unit.is_empty() {
+            continue;
+        }
+        if faults.delay_ms > 0 {
+            let (shared, http) = (shared.clone(), http.clone());
+            let delay = Duration::from_millis(faults.delay_ms);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                deliver_in_order(unit, &shared, &http, settings).await;
+            });
+        } else {
+            deliver_in_order(unit, &shared, &http, settings).await;
+        }
+    }
+}
+
+/// First attempts in order; each failure continues in its own retry task.
+async fn deliver_in_order(
+    unit: Vec<Job>,
+    shared: &Arc<Shared>,
+    http: &reqwest::Client,
+    settings: Settings,
+) {
+    for job in unit {
+        if attempt(http, &job, settings.first_timeout).await {
+            shared.counters.delivered.fetch_add(1, Ordering::Relaxed);
+            shared.finish();
+            continue;
+        }
+        shared
+            .counters
+            .failed_attempts
+            .fetch_add(1, Ordering::Relaxed);
+        let (shared, http) = (shared.clone(), http.clone());
+        tokio::spawn(async move { retry(job, &shared, &http, settings).await });
+    }
+}
+
+async fn retry(job: Job, shared: &Shared, http: &reqwest::Client, settings: Settings) {
+    let mut backoff = settings.backoff;
+    for _ in 1..settings.max_attempts {
+        tokio::time::sleep(backoff).await;
+        backoff = backoff.saturating_mul(2);
+        if attempt(http, &job, settings.retry_timeout).await {
+            shared.counters.delivered.fetch_add(1, Ordering::Relaxed);
+            shared.finish();
+            return;
+        }
+        shared
+            .counters
+            .failed_attempts
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    tracing::warn!(url = %job.url, attempts = settings.max_attempts, "notification abandoned");
+    shared.counters.abandoned.fetch_add(1, Ordering::Relaxed);
+    shared.finish();
+}
+
+async fn attempt(http: &reqwest::Client, job: &Job, timeout: Duration) -> bool {
+    let sent = http
+        .post(&job.url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(job.body.clone())
+        .timeout(timeout)
+        .send();
+    match tokio::time::timeout(timeout, sent).await {
+        Ok(Ok(response)) => response.status().is_success(),
+        _ => false,
+    }
+}
+
+// ---- control API -------------------------------------------------------------------------------
+
+/// Nested under `/_emulator` by `subscriptions::control_routes`.
+pub fn control_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/delivery/faults",
+            get(get_faults).post(set_faults).delete(clear_faults),
+        )
+        .route("/delivery/stats", get(get_stats))
+}
+
+async fn get_faults(State(state): State<AppState>) -> Response {
+    axum::Json(state.delivery.faults()).into_response()
+}
+
+async fn set_faults(State(state): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<DeliveryFaults>(&body) {
+        Ok(faults) => {
+            state.delivery.set_faults(faults.clone());
+            axum::Json(faults).into_response()
+        }
+        Err(e) => crate::errors::graph_error(
+            StatusCode::BAD_REQUEST,
+            "invalidRequest",
+            &format!("Invalid delivery faults: {e}"),
+        ),
+    }
+}
+
+async fn clear_faults(State(state): State<AppState>) -> Response {
+    state.delivery.clear_faults();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_stats(State(state): State<AppState>) -> Response {
+    axum::Json(state.delivery.stats()).into_response()
 }
