@@ -23,6 +23,17 @@ pub struct EmulatorConfig {
     pub max_active_tasks_per_plan: usize,
     /// `MaximumTasksInProject` (graph-facts §2.11: 9,000).
     pub max_tasks_per_plan: usize,
+    /// `MaximumBucketsInProject` (graph-facts §2.11: 200).
+    pub max_buckets_per_plan: usize,
+    /// `MaximumPlannerPlans` per group (graph-facts §2.8: "currently 200").
+    pub max_plans_per_group: usize,
+    /// `MaximumAssigneesInTasks` (graph-facts §2.11: 20).
+    pub max_assignees_per_task: usize,
+    /// `MaximumChecklistItemsOnTask` (graph-facts §2.11: 20).
+    pub max_checklist_items_per_task: usize,
+    /// `MaximumReferencesOnTask` (graph-facts §2.11: 10 in the older copy, 15 in the newer; the
+    /// stricter one is the default so a client that passes here passes on either).
+    pub max_references_per_task: usize,
     /// The validation handshake's limit (graph-facts §1.3: 10 s).
     pub validation_timeout: Duration,
     /// First-attempt delivery timeout (graph-facts §1.7: 3 s on the current page).
@@ -49,6 +60,11 @@ impl Default for EmulatorConfig {
             todo_page_size: 100,
             max_active_tasks_per_plan: 3000,
             max_tasks_per_plan: 9000,
+            max_buckets_per_plan: 200,
+            max_plans_per_group: 200,
+            max_assignees_per_task: 20,
+            max_checklist_items_per_task: 20,
+            max_references_per_task: 10,
             validation_timeout: Duration::from_secs(10),
             delivery_timeout: Duration::from_secs(3),
             delivery_retry_timeout: Duration::from_secs(10),
