@@ -91,6 +91,7 @@ impl GraphRequest {
 #[derive(Debug)]
 pub(crate) struct GraphResponse {
     pub status: u16,
+    #[allow(dead_code)] // kept for callers that need more than the ETag
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -195,6 +196,25 @@ impl GraphClient {
 
     pub fn counters(&self) -> &CallCounters {
         &self.inner.counters
+    }
+
+    pub(crate) fn policy(&self) -> RetryPolicy {
+        self.inner.policy.clone()
+    }
+
+    /// To Do operations.
+    pub fn todo(&self) -> super::todo::TodoApi<'_> {
+        super::todo::TodoApi::new(self)
+    }
+
+    /// Planner operations.
+    pub fn planner(&self) -> super::planner::PlannerApi<'_> {
+        super::planner::PlannerApi::new(self)
+    }
+
+    /// Subscription operations.
+    pub fn subscriptions(&self) -> super::subscriptions::SubscriptionsApi<'_> {
+        super::subscriptions::SubscriptionsApi::new(self)
     }
 
     pub fn settings(&self) -> &GraphSettings {

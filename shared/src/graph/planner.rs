@@ -1,0 +1,161 @@
+//! Planner calls (graph-facts §2.7). Writes carry `If-Match` with the last known ETag (§2.6);
+//! task updates ask for `Prefer: return=representation` so the new representation and ETag come
+//! back without an extra read.
+
+use reqwest::Method;
+use reqwest::header::{HeaderName, IF_MATCH};
+
+use super::GraphClient;
+use super::GraphError;
+use super::client::{GraphRequest, GraphResponse, Operation};
+use super::models::{
+    NewPlannerTask, PlannerTask, PlannerTaskDetails, PlannerTaskDetailsPatch, PlannerTaskPatch,
+};
+use super::todo::to_json;
+
+const READ: &str = "Tasks.Read.All";
+const WRITE: &str = "Tasks.ReadWrite.All";
+
+pub(crate) const LIST_PLAN_TASKS: Operation = op("planner.list_plan_tasks", READ, true);
+pub(crate) const GET_TASK: Operation = op("planner.get_task", READ, true);
+pub(crate) const GET_DETAILS: Operation = op("planner.get_task_details", READ, true);
+pub(crate) const CREATE_TASK: Operation = op("planner.create_task", WRITE, false);
+pub(crate) const UPDATE_TASK: Operation = op("planner.update_task", WRITE, true);
+pub(crate) const UPDATE_DETAILS: Operation = op("planner.update_task_details", WRITE, true);
+pub(crate) const DELETE_TASK: Operation = op("planner.delete_task", WRITE, true);
+
+const fn op(name: &'static str, permission: &'static str, idempotent: bool) -> Operation {
+    Operation {
+        name,
+        permission,
+        idempotent,
+        delta: false,
+    }
+}
+
+const PREFER: HeaderName = HeaderName::from_static("prefer");
+const RETURN_REPRESENTATION: &str = "return=representation";
+
+/// Planner operations; get one with [`GraphClient::planner`].
+#[derive(Debug, Clone, Copy)]
+pub struct PlannerApi<'a> {
+    client: &'a GraphClient,
+}
+
+impl<'a> PlannerApi<'a> {
+    pub(crate) fn new(client: &'a GraphClient) -> Self {
+        Self { client }
+    }
+
+    /// `GET /planner/plans/{id}/tasks`, following every nextLink: Planner pages at a size the
+    /// client cannot set and ignores `$top` (§2.9).
+    pub async fn list_plan_tasks(&self, plan_id: &str) -> Result<Vec<PlannerTask>, GraphError> {
+        let url = self.client.url(&["planner", "plans", plan_id, "tasks"]);
+        self.client.list_all(&LIST_PLAN_TASKS, url).await
+    }
+
+    /// The same listing with `$expand=details`. Undocumented for this call (DESIGN.md): a
+    /// `BadRequest` means "not supported here"; fall back to `list_plan_tasks` plus
+    /// [`PlannerApi::get_task_details_many`] for the tasks whose fingerprint or ETag changed.
+    pub async fn list_plan_tasks_with_details(
+        &self,
+        plan_id: &str,
+    ) -> Result<Vec<PlannerTask>, GraphError> {
+        let mut url = self.client.url(&["planner", "plans", plan_id, "tasks"]);
+        url.query_pairs_mut().append_pair("$expand", "details");
+        self.client.list_all(&LIST_PLAN_TASKS, url).await
+    }
+
+    /// `GET /planner/tasks/{id}`.
+    pub async fn get_task(&self, task_id: &str) -> Result<PlannerTask, GraphError> {
+        let url = self.client.url(&["planner", "tasks", task_id]);
+        self.client
+            .send_json(&GraphRequest::new(&GET_TASK, Method::GET, url))
+            .await
+    }
+
+    /// `GET /planner/tasks/{id}/details`.
+    pub async fn get_task_details(&self, task_id: &str) -> Result<PlannerTaskDetails, GraphError> {
+        let url = self.client.url(&["planner", "tasks", task_id, "details"]);
+        self.client
+            .send_json(&GraphRequest::new(&GET_DETAILS, Method::GET, url))
+            .await
+    }
+
+    /// `POST /planner/tasks`; 201 with the task. Not retried after an ambiguous failure.
+    pub async fn create_task(&self, task: &NewPlannerTask) -> Result<PlannerTask, GraphError> {
+        let url = self.client.url(&["planner", "tasks"]);
+        self.client
+            .send_json(&GraphRequest::new(&CREATE_TASK, Method::POST, url).json(to_json(task)?))
+            .await
+    }
+
+    /// `PATCH /planner/tasks/{id}` with `If-Match: etag`. Returns the new representation (and so
+    /// the new ETag). A stale ETag that conflicts is `Conflict` (412/409): re-read and merge. A
+    /// stale ETag that does not conflict may be accepted (§2.6): "no conflict" never means
+    /// "nobody else changed the task".
+    pub async fn update_task(
+        &self,
+        task_id: &str,
+        etag: &str,
+        patch: &PlannerTaskPatch,
+    ) -> Result<PlannerTask, GraphError> {
+        let url = self.client.url(&["planner", "tasks", task_id]);
+        let request = GraphRequest::new(&UPDATE_TASK, Method::PATCH, url)
+            .json(to_json(patch)?)
+            .header(IF_MATCH, etag)
+            .header(PREFER, RETURN_REPRESENTATION);
+        let response = self.client.send(&request).await?;
+        match representation::<PlannerTask>(&response)? {
+            Some(mut task) => {
+                if task.etag.is_none() {
+                    task.etag = response.etag_header();
+                }
+                Ok(task)
+            }
+            // A server that ignored the Prefer header: read it back.
+            None => self.get_task(task_id).await,
+        }
+    }
+
+    /// `PATCH /planner/tasks/{id}/details` with the details ETag (not the task's, §2.4).
+    pub async fn update_task_details(
+        &self,
+        task_id: &str,
+        details_etag: &str,
+        patch: &PlannerTaskDetailsPatch,
+    ) -> Result<PlannerTaskDetails, GraphError> {
+        let url = self.client.url(&["planner", "tasks", task_id, "details"]);
+        let request = GraphRequest::new(&UPDATE_DETAILS, Method::PATCH, url)
+            .json(to_json(patch)?)
+            .header(IF_MATCH, details_etag)
+            .header(PREFER, RETURN_REPRESENTATION);
+        let response = self.client.send(&request).await?;
+        match representation::<PlannerTaskDetails>(&response)? {
+            Some(mut details) => {
+                if details.etag.is_none() {
+                    details.etag = response.etag_header();
+                }
+                Ok(details)
+            }
+            None => self.get_task_details(task_id).await,
+        }
+    }
+
+    /// `DELETE /planner/tasks/{id}` with `If-Match`; 204.
+    pub async fn delete_task(&self, task_id: &str, etag: &str) -> Result<(), GraphError> {
+        let url = self.client.url(&["planner", "tasks", task_id]);
+        let request = GraphRequest::new(&DELETE_TASK, Method::DELETE, url).header(IF_MATCH, etag);
+        self.client.send(&request).await.map(|_| ())
+    }
+}
+
+/// The body of a `return=representation` answer; `None` for a 204.
+fn representation<T: serde::de::DeserializeOwned>(
+    response: &GraphResponse,
+) -> Result<Option<T>, GraphError> {
+    if response.status == 204 || response.body.is_empty() {
+        return Ok(None);
+    }
+    response.json().map(Some)
+}

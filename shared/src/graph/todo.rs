@@ -1,0 +1,255 @@
+//! To Do calls under `/users/{id}/todo/lists/...` (graph-facts §3.2, §3.3). App-only access has
+//! no `/me`, so every path names the list's owner.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::GraphClient;
+use super::GraphError;
+use super::client::{GraphRequest, Operation};
+use super::models::{DeltaRound, NewTodoTask, TodoChange, TodoTask, TodoTaskList, TodoTaskPatch};
+use crate::model::RemoteTodoTask;
+use crate::ports::TodoTaskRead;
+
+const READ: &str = "Tasks.Read.All";
+const WRITE: &str = "Tasks.ReadWrite.All";
+
+pub(crate) const LIST_LISTS: Operation = op("todo.list_lists", READ, true);
+pub(crate) const LIST_TASKS: Operation = op("todo.list_tasks", READ, true);
+pub(crate) const GET_TASK: Operation = op("todo.get_task", READ, true);
+pub(crate) const CREATE_TASK: Operation = op("todo.create_task", WRITE, false);
+pub(crate) const UPDATE_TASK: Operation = op("todo.update_task", WRITE, true);
+pub(crate) const DELETE_TASK: Operation = op("todo.delete_task", WRITE, true);
+pub(crate) const DELTA: Operation = Operation {
+    name: "todo.delta",
+    permission: READ,
+    idempotent: true,
+    delta: true,
+};
+
+const fn op(name: &'static str, permission: &'static str, idempotent: bool) -> Operation {
+    Operation {
+        name,
+        permission,
+        idempotent,
+        delta: false,
+    }
+}
+
+/// To Do operations; get one with [`GraphClient::todo`].
+#[derive(Debug, Clone, Copy)]
+pub struct TodoApi<'a> {
+    client: &'a GraphClient,
+}
+
+#[derive(serde::Deserialize)]
+struct DeltaPage {
+    value: Vec<Value>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+    #[serde(rename = "@odata.deltaLink")]
+    delta_link: Option<String>,
+}
+
+impl<'a> TodoApi<'a> {
+    pub(crate) fn new(client: &'a GraphClient) -> Self {
+        Self { client }
+    }
+
+    fn tasks_url(&self, user_id: &str, list_id: &str) -> url::Url {
+        self.client
+            .url(&["users", user_id, "todo", "lists", list_id, "tasks"])
+    }
+
+    fn task_url(&self, user_id: &str, list_id: &str, task_id: &str) -> url::Url {
+        self.client
+            .url(&["users", user_id, "todo", "lists", list_id, "tasks", task_id])
+    }
+
+    /// `GET /users/{id}/todo/lists`, every page.
+    pub async fn list_lists(&self, user_id: &str) -> Result<Vec<TodoTaskList>, GraphError> {
+        let url = self.client.url(&["users", user_id, "todo", "lists"]);
+        self.client.list_all(&LIST_LISTS, url).await
+    }
+
+    /// `GET .../tasks?$expand=linkedResources`, every page; the markers come along so a sweep
+    /// can find tasks created before a crash (DESIGN.md principle 3).
+    pub async fn list_tasks(
+        &self,
+        user_id: &str,
+        list_id: &str,
+    ) -> Result<Vec<TodoTask>, GraphError> {
+        let mut url = self.tasks_url(user_id, list_id);
+        url.query_pairs_mut()
+            .append_pair("$expand", "linkedResources");
+        self.client.list_all(&LIST_TASKS, url).await
+    }
+
+    /// `GET .../tasks/{id}?$expand=linkedResources`. `Err(NotFound)` when it is gone.
+    pub async fn get_task(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+    ) -> Result<TodoTask, GraphError> {
+        let mut url = self.task_url(user_id, list_id, task_id);
+        url.query_pairs_mut()
+            .append_pair("$expand", "linkedResources");
+        self.client
+            .send_json(&GraphRequest::new(&GET_TASK, Method::GET, url))
+            .await
+    }
+
+    /// `POST .../tasks` with the marker inline; 201 with the task. Not retried after an
+    /// ambiguous failure (it may have happened): the caller's marker lookup settles that.
+    pub async fn create_task(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task: &NewTodoTask,
+    ) -> Result<TodoTask, GraphError> {
+        let body = to_json(task)?;
+        let url = self.tasks_url(user_id, list_id);
+        self.client
+            .send_json(&GraphRequest::new(&CREATE_TASK, Method::POST, url).json(body))
+            .await
+    }
+
+    /// `PATCH .../tasks/{id}`; To Do answers 200 with the updated task (graph-facts §3.2). To Do
+    /// documents no If-Match, so none is sent.
+    pub async fn update_task(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+        patch: &TodoTaskPatch,
+    ) -> Result<TodoTask, GraphError> {
+        let body = to_json(patch)?;
+        let url = self.task_url(user_id, list_id, task_id);
+        self.client
+            .send_json(&GraphRequest::new(&UPDATE_TASK, Method::PATCH, url).json(body))
+            .await
+    }
+
+    /// `DELETE .../tasks/{id}`; 204. A task already gone is `Err(NotFound)`.
+    pub async fn delete_task(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+    ) -> Result<(), GraphError> {
+        let url = self.task_url(user_id, list_id, task_id);
+        self.client
+            .send(&GraphRequest::new(&DELETE_TASK, Method::DELETE, url))
+            .await
+            .map(|_| ())
+    }
+
+    /// One delta round: from the stored `delta_link` (or from scratch when `None`), following
+    /// every nextLink until a deltaLink arrives. `Err(DeltaExpired)` on 410 or an expired token:
+    /// the caller starts over with `None` and reconciles the whole list.
+    pub async fn delta(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        delta_link: Option<&str>,
+    ) -> Result<DeltaRound, GraphError> {
+        let mut url = match delta_link {
+            Some(link) => self.client.graph_link(link)?,
+            None => {
+                let mut u = self.tasks_url(user_id, list_id);
+                if let Ok(mut path) = u.path_segments_mut() {
+                    path.push("delta");
+                }
+                u
+            }
+        };
+        let mut changes = Vec::new();
+        loop {
+            let page: DeltaPage = self
+                .client
+                .send_json(&GraphRequest::new(&DELTA, Method::GET, url))
+                .await?;
+            for item in page.value {
+                changes.push(parse_change(item)?);
+            }
+            match (page.next_link, page.delta_link) {
+                (Some(next), _) => url = self.client.graph_link(&next)?,
+                (None, Some(delta_link)) => {
+                    return Ok(DeltaRound {
+                        changes,
+                        delta_link,
+                    });
+                }
+                (None, None) => {
+                    return Err(GraphError::Protocol(
+                        "delta page has neither @odata.nextLink nor @odata.deltaLink".into(),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A delta item: `{"id", "@removed": {"reason"}}` for a removal (graph-facts §3.3), else a task.
+fn parse_change(item: Value) -> Result<TodoChange, GraphError> {
+    if let Some(removed) = item.get("@removed") {
+        let id = item
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| GraphError::Protocol("removed delta item without id".into()))?
+            .to_owned();
+        let reason = removed
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or("deleted")
+            .to_owned();
+        return Ok(TodoChange::Removed { id, reason });
+    }
+    serde_json::from_value(item)
+        .map(|t| TodoChange::Upsert(Box::new(t)))
+        .map_err(|e| GraphError::Protocol(format!("delta item is not a todoTask: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, GraphError> {
+    serde_json::to_value(value)
+        .map_err(|e| GraphError::Protocol(format!("cannot encode request body: {e}")))
+}
+
+impl TodoTaskRead for GraphClient {
+    async fn get_todo_task(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+    ) -> Result<Option<RemoteTodoTask>, GraphError> {
+        match self.todo().get_task(user_id, list_id, task_id).await {
+            Ok(task) => Ok(Some(task.to_domain())),
+            Err(GraphError::NotFound) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removed_items_and_upserts_are_told_apart() {
+        let removed = parse_change(serde_json::json!({
+            "@odata.type": "#microsoft.graph.todoTask", "id": "A", "@removed": {"reason": "deleted"}
+        }))
+        .unwrap();
+        assert_eq!(
+            removed,
+            TodoChange::Removed {
+                id: "A".into(),
+                reason: "deleted".into()
+            }
+        );
+        let upsert = parse_change(serde_json::json!({"id": "B", "title": "t"})).unwrap();
+        assert!(matches!(upsert, TodoChange::Upsert(t) if t.id == "B" && t.title == "t"));
+        assert!(parse_change(serde_json::json!({"@removed": {}})).is_err());
+    }
+}
