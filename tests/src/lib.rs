@@ -1,1 +1,5 @@
 //! The test kit: starts moto and the Graph emulator for end-to-end tests.
+
+pub mod adapter_contract;
+pub mod aws;
+pub mod moto;

@@ -1,0 +1,409 @@
+//! The adapter contract: one suite that every implementation of the store and queue ports must
+//! pass, the in-memory ones and the DynamoDB/SQS ones on moto alike. It is what lets unit tests
+//! and the embedded local run trust the in-memory adapters.
+//!
+//! Each function expects a fresh, empty store or queue.
+
+// This module's job is to assert: a broken contract must fail the test that runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use tasksync::model::{Binding, LocalTask, Origin, RemoteKind, SubscriptionRecord, TaskStatus};
+use tasksync::ports::{
+    BindingLookup, BindingSave, HintSend, StoreError, SubscriptionLookup, SubscriptionSave,
+    TaskRead, TaskWrite,
+};
+use tasksync::queue::{MemoryHintQueue, SqsHintQueue};
+use tasksync::queue_message::{Hint, decode};
+use tasksync::store::{Item, MemoryStore};
+
+/// Writes items as they are, bypassing the adapter's conversion: how a foreign writer (or a bug)
+/// puts an item that breaks the schema into a table.
+pub trait RawItemWrite {
+    fn put_raw_task_item(&self, item: Item) -> impl Future<Output = ()>;
+    fn put_raw_sync_item(&self, item: Item) -> impl Future<Output = ()>;
+}
+
+impl RawItemWrite for MemoryStore {
+    async fn put_raw_task_item(&self, item: Item) {
+        MemoryStore::put_raw_task_item(self, item).expect("raw task item has its key");
+    }
+
+    async fn put_raw_sync_item(&self, item: Item) {
+        MemoryStore::put_raw_sync_item(self, item).expect("raw sync item has its key");
+    }
+}
+
+/// Raw writes straight into the two DynamoDB tables.
+pub struct DynamoRawItems {
+    pub client: aws_sdk_dynamodb::Client,
+    pub tasks_table: String,
+    pub sync_table: String,
+}
+
+impl RawItemWrite for DynamoRawItems {
+    async fn put_raw_task_item(&self, item: Item) {
+        self.client
+            .put_item()
+            .table_name(&self.tasks_table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("raw PutItem into the tasks table");
+    }
+
+    async fn put_raw_sync_item(&self, item: Item) {
+        self.client
+            .put_item()
+            .table_name(&self.sync_table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("raw PutItem into the sync table");
+    }
+}
+
+/// Reads back everything a queue received, for the hint-queue contract.
+pub trait SentBodies {
+    /// Takes `expected` bodies (waiting a bounded time for them) plus any extra that arrived.
+    fn take_bodies(&self, expected: usize) -> impl Future<Output = Vec<String>>;
+}
+
+impl SentBodies for MemoryHintQueue {
+    async fn take_bodies(&self, _expected: usize) -> Vec<String> {
+        self.drain()
+    }
+}
+
+impl SentBodies for SqsHintQueue {
+    async fn take_bodies(&self, expected: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut bodies = Vec::new();
+        loop {
+            let wait = if bodies.len() >= expected || Instant::now() >= deadline {
+                0
+            } else {
+                1
+            };
+            let batch = self.receive(10, wait).await.expect("receive");
+            let empty = batch.is_empty();
+            for message in batch {
+                self.delete(&message.receipt_handle).await.expect("delete");
+                bodies.push(message.body);
+            }
+            // Once enough arrived (or time is up), one empty receive shows nothing else is there.
+            if empty && (bodies.len() >= expected || Instant::now() >= deadline) {
+                return bodies;
+            }
+        }
+    }
+}
+
+fn text(s: &str) -> AttributeValue {
+    AttributeValue::S(s.to_owned())
+}
+
+fn at(secs: i64, nanos: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(secs, nanos).expect("valid timestamp")
+}
+
+fn sample_task(list_id: &str, id: &str) -> LocalTask {
+    LocalTask {
+        list_id: list_id.to_owned(),
+        id: id.to_owned(),
+        title: "Prepare the quarterly report — draft ✓".to_owned(),
+        notes: "line one\nline two, with \"quotes\"".to_owned(),
+        status: TaskStatus::InProgress,
+        version: 3,
+        updated_at: at(1_763_700_000, 123_456_789),
+        origin: Origin::App("billing-agent:7".to_owned()),
+        deleted: false,
+    }
+}
+
+fn assert_invalid<T: std::fmt::Debug>(result: Result<T, StoreError>, mentions: &str) {
+    match result {
+        Err(StoreError::InvalidItem(reason)) => assert!(
+            reason.contains(mentions),
+            "InvalidItem reason {reason:?} should mention {mentions:?}"
+        ),
+        other => panic!("expected InvalidItem mentioning {mentions:?}, got {other:?}"),
+    }
+}
+
+/// TaskRead + TaskWrite: round trip of every field, absence, overwrite, key isolation, optional
+/// attributes, and items that break the schema.
+pub async fn task_store_contract(store: &(impl TaskRead + TaskWrite), raw: &impl RawItemWrite) {
+    // Absent.
+    assert_eq!(store.get_task("list-a", "t1").await.unwrap(), None);
+
+    // Every field round-trips, timestamp to the nanosecond.
+    let first = sample_task("list-a", "t1");
+    store.put_task(&first).await.unwrap();
+    assert_eq!(
+        store.get_task("list-a", "t1").await.unwrap(),
+        Some(first.clone())
+    );
+
+    // Overwrite replaces every field.
+    let second = LocalTask {
+        title: "Renamed".to_owned(),
+        notes: String::new(),
+        status: TaskStatus::Completed,
+        version: u64::from(u32::MAX) + 1,
+        updated_at: at(1_763_800_000, 0),
+        origin: Origin::Sync,
+        deleted: true,
+        ..first.clone()
+    };
+    store.put_task(&second).await.unwrap();
+    assert_eq!(
+        store.get_task("list-a", "t1").await.unwrap(),
+        Some(second.clone())
+    );
+
+    // The key is (list, id): same id in another list is another task, and vice versa.
+    assert_eq!(store.get_task("list-b", "t1").await.unwrap(), None);
+    let other_list = LocalTask {
+        status: TaskStatus::NotStarted,
+        origin: Origin::App(String::new()),
+        ..sample_task("list-b", "t1")
+    };
+    store.put_task(&other_list).await.unwrap();
+    assert_eq!(
+        store.get_task("list-b", "t1").await.unwrap(),
+        Some(other_list)
+    );
+    assert_eq!(store.get_task("list-a", "t1").await.unwrap(), Some(second));
+    assert_eq!(store.get_task("list-a", "t2").await.unwrap(), None);
+
+    // Another writer may omit notes and deleted.
+    let minimal: Item = HashMap::from([
+        ("list_id".to_owned(), text("list-a")),
+        ("id".to_owned(), text("minimal")),
+        ("title".to_owned(), text("Minimal")),
+        ("status".to_owned(), text("not_started")),
+        ("version".to_owned(), AttributeValue::N("1".to_owned())),
+        ("updated_at".to_owned(), text("2025-11-21T10:00:00+01:00")),
+        ("origin".to_owned(), text("app:cli")),
+    ]);
+    raw.put_raw_task_item(minimal.clone()).await;
+    let read = store.get_task("list-a", "minimal").await.unwrap().unwrap();
+    assert_eq!(read.notes, "");
+    assert!(!read.deleted);
+    assert_eq!(read.updated_at, at(1_763_715_600, 0));
+    assert_eq!(read.origin, Origin::App("cli".to_owned()));
+
+    // Items that break the schema are reported, naming what is wrong.
+    let broken = |id: &str, change: &dyn Fn(&mut Item)| {
+        let mut item = minimal.clone();
+        item.insert("id".to_owned(), text(id));
+        change(&mut item);
+        item
+    };
+    let cases: Vec<(&str, Item, &str)> = vec![
+        (
+            "no-title",
+            broken("no-title", &|i| {
+                i.remove("title");
+            }),
+            "title",
+        ),
+        (
+            "bad-status",
+            broken("bad-status", &|i| {
+                i.insert("status".into(), text("done"));
+            }),
+            "status",
+        ),
+        (
+            "bad-date",
+            broken("bad-date", &|i| {
+                i.insert("updated_at".into(), text("21/11/2025"));
+            }),
+            "updated_at",
+        ),
+        (
+            "version-as-text",
+            broken("version-as-text", &|i| {
+                i.insert("version".into(), text("1"));
+            }),
+            "version",
+        ),
+        (
+            "bad-origin",
+            broken("bad-origin", &|i| {
+                i.insert("origin".into(), text("someone"));
+            }),
+            "origin",
+        ),
+        (
+            "deleted-as-text",
+            broken("deleted-as-text", &|i| {
+                i.insert("deleted".into(), text("false"));
+            }),
+            "deleted",
+        ),
+    ];
+    for (id, item, mentions) in cases {
+        raw.put_raw_task_item(item).await;
+        assert_invalid(store.get_task("list-a", id).await, mentions);
+    }
+    // A broken item does not affect its neighbours.
+    assert!(store.get_task("list-a", "minimal").await.unwrap().is_some());
+}
+
+fn sample_binding(id: &str, remote: RemoteKind) -> Binding {
+    Binding {
+        id: id.to_owned(),
+        local_list_id: format!("list-of-{id}"),
+        remote,
+        user_id: if remote == RemoteKind::Todo {
+            "user-1".to_owned()
+        } else {
+            String::new()
+        },
+        remote_container_id: format!("container-{id}"),
+    }
+}
+
+fn sample_subscription(id: &str, binding_id: &str) -> SubscriptionRecord {
+    SubscriptionRecord {
+        id: id.to_owned(),
+        binding_id: binding_id.to_owned(),
+        client_state: "s3cr3t-client-state".to_owned(),
+        tenant_id: "tenant-1".to_owned(),
+        expires_at: at(1_763_900_000, 500_000_000),
+    }
+}
+
+/// Binding and subscription ports: round trips, absence, overwrite, no collision between item
+/// types, and invalid items (without leaking the client state into the reason).
+pub async fn sync_store_contract(
+    store: &(impl BindingLookup + BindingSave + SubscriptionLookup + SubscriptionSave),
+    raw: &impl RawItemWrite,
+) {
+    assert_eq!(store.find_binding("b1").await.unwrap(), None);
+    assert_eq!(store.find_subscription("s1").await.unwrap(), None);
+
+    let todo = sample_binding("b1", RemoteKind::Todo);
+    let planner = sample_binding("b2", RemoteKind::Planner);
+    store.save_binding(&todo).await.unwrap();
+    store.save_binding(&planner).await.unwrap();
+    assert_eq!(store.find_binding("b1").await.unwrap(), Some(todo.clone()));
+    assert_eq!(store.find_binding("b2").await.unwrap(), Some(planner));
+
+    let moved = Binding {
+        remote_container_id: "another-list".to_owned(),
+        ..todo
+    };
+    store.save_binding(&moved).await.unwrap();
+    assert_eq!(store.find_binding("b1").await.unwrap(), Some(moved));
+
+    // A subscription whose id equals a binding id is a different item.
+    assert_eq!(store.find_subscription("b1").await.unwrap(), None);
+    let subscription = sample_subscription("b1", "b1");
+    store.save_subscription(&subscription).await.unwrap();
+    assert_eq!(
+        store.find_subscription("b1").await.unwrap(),
+        Some(subscription.clone())
+    );
+    assert_eq!(store.find_binding("b1").await.unwrap().unwrap().id, "b1");
+
+    let renewed = SubscriptionRecord {
+        expires_at: at(1_764_000_000, 0),
+        ..subscription
+    };
+    store.save_subscription(&renewed).await.unwrap();
+    assert_eq!(store.find_subscription("b1").await.unwrap(), Some(renewed));
+
+    // Invalid items.
+    raw.put_raw_sync_item(HashMap::from([
+        ("pk".to_owned(), text("binding#bad")),
+        ("sk".to_owned(), text("binding")),
+        ("id".to_owned(), text("bad")),
+        ("local_list_id".to_owned(), text("l")),
+        ("remote".to_owned(), text("outlook")),
+        ("user_id".to_owned(), text("")),
+        ("remote_container_id".to_owned(), text("c")),
+    ]))
+    .await;
+    assert_invalid(store.find_binding("bad").await, "remote");
+
+    raw.put_raw_sync_item(HashMap::from([
+        ("pk".to_owned(), text("subscription#bad")),
+        ("sk".to_owned(), text("subscription")),
+        ("id".to_owned(), text("bad")),
+        ("binding_id".to_owned(), text("b1")),
+        ("client_state".to_owned(), text("never-in-a-message")),
+        ("tenant_id".to_owned(), text("t")),
+        ("expires_at".to_owned(), text("soon")),
+    ]))
+    .await;
+    let err = store.find_subscription("bad").await.unwrap_err();
+    assert!(!err.to_string().contains("never-in-a-message"), "{err}");
+    assert_invalid(Err::<(), _>(err), "expires_at");
+}
+
+/// Twenty-five hints of every kind, more than two SQS batches.
+pub fn hint_batch() -> Vec<Hint> {
+    (0..25)
+        .map(|i| match i % 6 {
+            0 => Hint::RemoteTodoTask {
+                binding_id: format!("b{i}"),
+                task_id: format!("t{i}"),
+            },
+            1 => Hint::RemotePlannerTask {
+                binding_id: format!("b{i}"),
+                task_id: format!("t{i}"),
+            },
+            2 => Hint::LocalTask {
+                list_id: format!("l{i}"),
+                task_id: format!("t{i}"),
+            },
+            3 => Hint::ResyncBinding {
+                binding_id: format!("b{i}"),
+                reason: "missed".to_owned(),
+            },
+            4 => Hint::ReauthorizeSubscription {
+                binding_id: format!("b{i}"),
+                subscription_id: format!("s{i}"),
+            },
+            _ => Hint::RecreateSubscription {
+                binding_id: format!("b{i}"),
+                subscription_id: format!("s{i}"),
+            },
+        })
+        .collect()
+}
+
+fn sorted(mut hints: Vec<Hint>) -> Vec<String> {
+    let mut keys: Vec<String> = hints.drain(..).map(|h| format!("{h:?}")).collect();
+    keys.sort();
+    keys
+}
+
+/// HintSend: every hint of a batch larger than the SQS limit arrives exactly once, as a v1
+/// envelope that decodes back to the hint; an empty send is a no-op.
+pub async fn hint_queue_contract(queue: &(impl HintSend + SentBodies)) {
+    queue.send_hints(&[]).await.unwrap();
+
+    let hints = hint_batch();
+    queue.send_hints(&hints).await.unwrap();
+    let bodies = queue.take_bodies(hints.len()).await;
+    assert_eq!(bodies.len(), hints.len(), "every hint arrives exactly once");
+    let mut received = Vec::new();
+    for body in &bodies {
+        let value: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(value["v"], 1, "{body}");
+        received.push(decode(body).unwrap());
+    }
+    assert_eq!(sorted(received), sorted(hints));
+
+    queue.send_hints(&hint_batch()[..1]).await.unwrap();
+    assert_eq!(queue.take_bodies(1).await.len(), 1);
+}
