@@ -1,6 +1,8 @@
 //! The notification parser against real-shaped payloads (graph-facts §1.6, §1.8) and, by property
 //! tests, against arbitrary bytes and mutated notifications: it must never panic, must tolerate
 //! unknown fields, and must refuse an item that lacks a required field.
+// Test code: a failed unwrap is a failed test (clippy.toml allows these only inside #[test] fns).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};

@@ -2,6 +2,8 @@
 //! by `sam local generate-event apigateway http-api-proxy` (see
 //! fixtures/webhook/generate-events.sh), parsed by lambda_http's own deserialiser, run through
 //! `tasksync::webhook::handle_request`.
+// Test code: a failed unwrap is a failed test (clippy.toml allows these only inside #[test] fns).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "webhook_support.rs"]
 mod support;

@@ -111,7 +111,7 @@ impl SubscriptionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
+    use chrono::DateTime;
 
     fn record(id: &str) -> SubscriptionRecord {
         SubscriptionRecord {
@@ -119,7 +119,7 @@ mod tests {
             binding_id: "b".into(),
             client_state: "secret".into(),
             tenant_id: "t".into(),
-            expires_at: Utc::now(),
+            expires_at: DateTime::UNIX_EPOCH,
         }
     }
 
