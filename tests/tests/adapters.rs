@@ -307,96 +307,104 @@ async fn concurrent_callers_share_one_moto_server() {
 
 // ---- SQS answers moto cannot give: a loopback stand-in ----
 
-/// Serves canned SQS (JSON protocol) answers on loopback. SendMessageBatch refuses the entry with
-/// id "3" of each batch (SQS answers 200 with per-entry failures); with `status_500`, every
-/// request fails with a 500.
-async fn fake_sqs(status_500: bool) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                while let Some(body) = read_request(&mut socket).await {
-                    let (status, answer) = if status_500 {
-                        (
-                            "500 Internal Server Error",
-                            r#"{"__type":"InternalError","message":"boom"}"#.to_owned(),
-                        )
-                    } else {
-                        ("200 OK", batch_answer(&body))
-                    };
-                    let response = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\n\
-                         x-amzn-requestid: fake\r\ncontent-length: {}\r\n\r\n{answer}",
-                        answer.len()
-                    );
-                    if socket.write_all(response.as_bytes()).await.is_err() {
-                        return;
+// Helpers live in a cfg(test) module so the test-only lint allowances apply to them.
+#[cfg(test)]
+mod fake {
+    use super::*;
+
+    /// Serves canned SQS (JSON protocol) answers on loopback. SendMessageBatch refuses the entry with
+    /// id "3" of each batch (SQS answers 200 with per-entry failures); with `status_500`, every
+    /// request fails with a 500.
+    pub async fn fake_sqs(status_500: bool) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    while let Some(body) = read_request(&mut socket).await {
+                        let (status, answer) = if status_500 {
+                            (
+                                "500 Internal Server Error",
+                                r#"{"__type":"InternalError","message":"boom"}"#.to_owned(),
+                            )
+                        } else {
+                            ("200 OK", batch_answer(&body))
+                        };
+                        let response = format!(
+                            "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                             x-amzn-requestid: fake\r\ncontent-length: {}\r\n\r\n{answer}",
+                            answer.len()
+                        );
+                        if socket.write_all(response.as_bytes()).await.is_err() {
+                            return;
+                        }
                     }
-                }
-            });
-        }
-    });
-    endpoint
-}
-
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    };
-    let headers = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
-    let length: usize = headers
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buffer.len() < header_end + length {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
+                });
+            }
+        });
+        endpoint
     }
-    Some(buffer[header_end..header_end + length].to_vec())
-}
 
-fn batch_answer(request: &[u8]) -> String {
-    let request: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
-    let mut successful = Vec::new();
-    let mut failed = Vec::new();
-    for entry in request["Entries"].as_array().cloned().unwrap_or_default() {
-        let id = entry["Id"].as_str().unwrap_or_default().to_owned();
-        if id == "3" {
-            failed.push(serde_json::json!({
-                "Id": id, "SenderFault": false, "Code": "InternalError", "Message": "try later"
-            }));
-        } else {
-            successful.push(serde_json::json!({
-                "Id": id, "MessageId": format!("m-{id}"), "MD5OfMessageBody": "0"
-            }));
+    async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let header_end = loop {
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            let n = socket.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+        };
+        let headers = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
+        let length: usize = headers
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        while buffer.len() < header_end + length {
+            let n = socket.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buffer.extend_from_slice(&chunk[..n]);
         }
+        Some(buffer[header_end..header_end + length].to_vec())
     }
-    serde_json::json!({ "Successful": successful, "Failed": failed }).to_string()
+
+    fn batch_answer(request: &[u8]) -> String {
+        let request: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
+        let mut successful = Vec::new();
+        let mut failed = Vec::new();
+        for entry in request["Entries"].as_array().cloned().unwrap_or_default() {
+            let id = entry["Id"].as_str().unwrap_or_default().to_owned();
+            if id == "3" {
+                failed.push(serde_json::json!({
+                    "Id": id, "SenderFault": false, "Code": "InternalError", "Message": "try later"
+                }));
+            } else {
+                successful.push(serde_json::json!({
+                    "Id": id, "MessageId": format!("m-{id}"), "MD5OfMessageBody": "0"
+                }));
+            }
+        }
+        serde_json::json!({ "Successful": successful, "Failed": failed }).to_string()
+    }
+
+    pub fn client_without_retries(endpoint: &str) -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::config::Builder::from(&sdk_config(endpoint))
+            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
 }
 
-fn client_without_retries(endpoint: &str) -> aws_sdk_sqs::Client {
-    let config = aws_sdk_sqs::config::Builder::from(&sdk_config(endpoint))
-        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
+use fake::{client_without_retries, fake_sqs};
 
 #[tokio::test]
 async fn per_entry_failures_of_a_batch_are_reported_as_not_enqueued() {
