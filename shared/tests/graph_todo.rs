@@ -1,0 +1,227 @@
+//! To Do operations against the emulator: lists, tasks with the marker, update, delete, the
+//! domain read port, paging, and delta rounds (resume, removals, 410 restart).
+
+mod graph_support;
+
+use graph_emulator::EmulatorConfig;
+use graph_support::Env;
+use tasksync::graph::GraphError;
+use tasksync::graph::models::{
+    CalendarZone, DateTimeTimeZone, ItemBody, NewTodoTask, TodoChange, TodoStatus, TodoTaskPatch,
+};
+use tasksync::model::TaskStatus;
+use tasksync::ports::TodoTaskRead;
+
+fn small_pages() -> EmulatorConfig {
+    EmulatorConfig {
+        todo_page_size: 3,
+        ..EmulatorConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn task_lifecycle_with_marker() {
+    let env = Env::default().await;
+    let client = env.client();
+    let user = env.user();
+    let list = env.new_todo_list(&client, "Work").await;
+    let lists = client.todo().list_lists(&user).await.unwrap();
+    assert!(
+        lists
+            .iter()
+            .any(|l| l.id == list && l.display_name == "Work")
+    );
+
+    let zone = CalendarZone::parse("Eastern Standard Time").unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+    let mut new = NewTodoTask::for_local_task("local-42", "Write report");
+    new.body = Some(ItemBody::text("by Friday"));
+    new.due_date_time = Some(DateTimeTimeZone::for_calendar_day(day, &zone));
+    let created = client.todo().create_task(&user, &list, &new).await.unwrap();
+    assert_eq!(created.marker(), Some("local-42"));
+    assert_eq!(created.title, "Write report");
+    let due = created.due_date_time.clone().expect("due date");
+    assert_eq!(due.calendar_day(&zone).unwrap(), day);
+
+    let read = client
+        .todo()
+        .get_task(&user, &list, &created.id)
+        .await
+        .unwrap();
+    assert_eq!(read.marker(), Some("local-42"));
+    assert_eq!(
+        read.body.as_ref().map(|b| b.content.as_str()),
+        Some("by Friday")
+    );
+
+    let patch = TodoTaskPatch {
+        status: Some(TodoStatus::WaitingOnOthers),
+        title: Some("Write the report".into()),
+        ..TodoTaskPatch::default()
+    };
+    let updated = client
+        .todo()
+        .update_task(&user, &list, &created.id, &patch)
+        .await
+        .unwrap();
+    assert_eq!(updated.title, "Write the report");
+    assert_eq!(updated.status, Some(TodoStatus::WaitingOnOthers));
+
+    let domain = client
+        .get_todo_task(&user, &list, &created.id)
+        .await
+        .unwrap()
+        .expect("present");
+    assert_eq!(domain.status, TaskStatus::InProgress);
+    assert_eq!(domain.title, "Write the report");
+    assert!(domain.etag.is_some());
+
+    let all = client.todo().list_tasks(&user, &list).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].marker(), Some("local-42"));
+
+    client
+        .todo()
+        .delete_task(&user, &list, &created.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        client.todo().get_task(&user, &list, &created.id).await,
+        Err(GraphError::NotFound)
+    ));
+    assert_eq!(
+        client
+            .get_todo_task(&user, &list, &created.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        client.todo().delete_task(&user, &list, &created.id).await,
+        Err(GraphError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn listing_follows_every_page() {
+    let env = Env::start(small_pages()).await;
+    let client = env.client();
+    let user = env.user();
+    let list = env.new_todo_list(&client, "Many").await;
+    for i in 0..10 {
+        client
+            .todo()
+            .create_task(
+                &user,
+                &list,
+                &NewTodoTask::for_local_task(&format!("l{i}"), format!("t{i}")),
+            )
+            .await
+            .unwrap();
+    }
+    let all = client.todo().list_tasks(&user, &list).await.unwrap();
+    assert_eq!(all.len(), 10);
+    assert!(
+        client.counters().total("todo.list_tasks") >= 4,
+        "several pages"
+    );
+}
+
+#[tokio::test]
+async fn delta_rounds_resume_and_report_removals() {
+    let env = Env::start(small_pages()).await;
+    let client = env.client();
+    let user = env.user();
+    let list = env.new_todo_list(&client, "Delta").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let t = client
+            .todo()
+            .create_task(
+                &user,
+                &list,
+                &NewTodoTask::for_local_task(&format!("l{i}"), format!("t{i}")),
+            )
+            .await
+            .unwrap();
+        ids.push(t.id);
+    }
+    let first = client.todo().delta(&user, &list, None).await.unwrap();
+    let upserts = first
+        .changes
+        .iter()
+        .filter(|c| matches!(c, TodoChange::Upsert(_)))
+        .count();
+    assert_eq!(upserts, 5, "{:?}", first.changes);
+
+    // Nothing changed: an empty round with a usable link.
+    let quiet = client
+        .todo()
+        .delta(&user, &list, Some(&first.delta_link))
+        .await
+        .unwrap();
+    assert!(quiet.changes.is_empty(), "{:?}", quiet.changes);
+
+    let patch = TodoTaskPatch {
+        title: Some("renamed".into()),
+        ..TodoTaskPatch::default()
+    };
+    client
+        .todo()
+        .update_task(&user, &list, &ids[0], &patch)
+        .await
+        .unwrap();
+    client
+        .todo()
+        .delete_task(&user, &list, &ids[1])
+        .await
+        .unwrap();
+    let second = client
+        .todo()
+        .delta(&user, &list, Some(&quiet.delta_link))
+        .await
+        .unwrap();
+    assert!(
+        second
+            .changes
+            .iter()
+            .any(|c| matches!(c, TodoChange::Upsert(t) if t.id == ids[0] && t.title == "renamed"))
+    );
+    assert!(
+        second
+            .changes
+            .iter()
+            .any(|c| matches!(c, TodoChange::Removed { id, .. } if *id == ids[1]))
+    );
+
+    // The service forgets the token: the round says "start over", and starting over works.
+    env.control(reqwest::Method::POST, "/todo/delta/expire", None)
+        .await;
+    let expired = client
+        .todo()
+        .delta(&user, &list, Some(&second.delta_link))
+        .await;
+    assert!(
+        matches!(expired, Err(GraphError::DeltaExpired)),
+        "{expired:?}"
+    );
+    let restart = client.todo().delta(&user, &list, None).await.unwrap();
+    assert_eq!(restart.changes.len(), 4);
+}
+
+#[tokio::test]
+async fn a_foreign_link_is_refused() {
+    let env = Env::default().await;
+    let client = env.client();
+    let err = client
+        .todo()
+        .delta(
+            &env.user(),
+            "x",
+            Some("https://evil.example/v1.0/users/u/todo/lists/x/tasks/delta?$deltatoken=a"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GraphError::Protocol(_)), "{err:?}");
+    assert_eq!(env.token_requests().await, 0, "no token was even fetched");
+}
