@@ -32,7 +32,10 @@ pub fn routes() -> Router<AppState> {
     let task = "/users/{id}/todo/lists/{list_id}/tasks/{task_id}";
     Router::new()
         .route("/users/{id}/todo/lists", get(list_lists).post(create_list))
-        .route("/users/{id}/todo/lists/{list_id}", get(get_list))
+        .route(
+            "/users/{id}/todo/lists/{list_id}",
+            get(get_list).patch(update_list).delete(delete_list),
+        )
         .route(
             "/users/{id}/todo/lists/{list_id}/tasks",
             get(list_tasks).post(create_task),
@@ -216,6 +219,39 @@ async fn get_list(
         StatusCode::OK,
         with_context(model::list_json(list), context),
     ))
+}
+
+async fn update_list(
+    State(state): State<AppState>,
+    Path((id, list_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response> {
+    let user = known_user(&state, &id)?;
+    let body = parse_object(&body)?;
+    let mut todo = lock(&state.todo);
+    todo.ensure_default_list(&user);
+    let list = todo.update_list(&user, &list_id, &body)?;
+    let context = format!(
+        "{}/$metadata#users('{id}')/todo/lists/$entity",
+        state.graph_base_url
+    );
+    Ok(json_response(
+        StatusCode::OK,
+        with_context(model::list_json(list), context),
+    ))
+}
+
+/// Deleting a list drops its tasks without task notifications (the list itself is the
+/// subscription's resource; later notifications simply stop).
+async fn delete_list(
+    State(state): State<AppState>,
+    Path((id, list_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let user = known_user(&state, &id)?;
+    let mut todo = lock(&state.todo);
+    todo.ensure_default_list(&user);
+    todo.delete_list(&user, &list_id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 // ---- tasks -------------------------------------------------------------------------------------

@@ -32,6 +32,30 @@ async fn lists_start_with_the_default_list_and_accept_new_ones() {
 }
 
 #[tokio::test]
+async fn lists_can_be_renamed_and_deleted_but_not_the_default_one() {
+    let env = Env::default().await;
+    let id = env.new_list("Old name").await;
+    let path = format!("/users/{}/todo/lists/{id}", env.user);
+    let before = env.get(&path).await;
+    let renamed = env.patch(&path, json!({"displayName": "New name"})).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.json);
+    assert_eq!(renamed.json["displayName"], "New name");
+    assert_ne!(renamed.json["@odata.etag"], before.json["@odata.etag"]);
+    env.new_task(&id, json!({"title": "goes with the list"}))
+        .await;
+    assert_eq!(env.delete(&path).await.status, 204);
+    assert_eq!(env.get(&path).await.status, 404);
+    assert_eq!(env.get(&format!("{path}/tasks")).await.status, 404);
+
+    let lists = env.get(&format!("/users/{}/todo/lists", env.user)).await;
+    let default_id = lists.json["value"][0]["id"].as_str().unwrap();
+    let r = env
+        .delete(&format!("/users/{}/todo/lists/{default_id}", env.user))
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
 async fn unknown_user_list_and_task_are_404() {
     let env = Env::default().await;
     let r = env

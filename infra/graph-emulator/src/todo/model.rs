@@ -211,6 +211,51 @@ impl TodoState {
         self.lists.get(&id).ok_or(TodoError::ListNotFound)
     }
 
+    /// Renames a list (its only writable property); the list gets a new ETag.
+    pub fn update_list(
+        &mut self,
+        owner: &str,
+        list_id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<&TodoList, TodoError> {
+        self.list(owner, list_id)?;
+        let mut name = None;
+        for (key, value) in body {
+            match key.as_str() {
+                "displayName" => {
+                    name = Some(
+                        value
+                            .as_str()
+                            .filter(|s| !s.trim().is_empty())
+                            .ok_or_else(|| bad("displayName must be a non-empty string."))?
+                            .to_owned(),
+                    )
+                }
+                k if is_ignorable(k)
+                    || k == "id"
+                    || k == "isOwner"
+                    || k == "isShared"
+                    || k == "wellknownListName" => {}
+                other => return Err(unknown_property(other, "todoTaskList")),
+            }
+        }
+        let list = self.list_mut(list_id)?;
+        if let Some(name) = name {
+            list.display_name = name;
+        }
+        list.etag = new_etag();
+        Ok(list)
+    }
+
+    /// Deletes a list with its tasks. The default list cannot be deleted (the To Do app refuses).
+    pub fn delete_list(&mut self, owner: &str, list_id: &str) -> Result<(), TodoError> {
+        if self.list(owner, list_id)?.wellknown_list_name == "defaultList" {
+            return Err(bad("The default list cannot be deleted."));
+        }
+        self.lists.remove(list_id);
+        Ok(())
+    }
+
     fn insert_list(&mut self, owner: &str, name: &str, wellknown: &'static str) -> String {
         let id = exchange_id(64);
         self.lists.insert(
