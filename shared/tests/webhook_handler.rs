@@ -456,12 +456,12 @@ async fn metrics_are_emitted_as_emf_lines() {
         change(SUB, "forged", TENANT, "T2"),
     ];
     handle_request(post_notifications(&collection(items)), &deps).await;
-    let lines = lines.lock().unwrap().clone();
-    let docs: Vec<Value> = lines
+    let written = std::mem::take(&mut *lines.lock().unwrap());
+    let docs: Vec<Value> = written
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(docs.len(), 2, "{lines:?}");
+    assert_eq!(docs.len(), 3, "{written:?}");
     assert_eq!(docs[0]["NotificationsReceived"], 2);
     assert_eq!(docs[0]["NotificationsAccepted"], 1);
     assert_eq!(docs[0]["NotificationsRejected"], 1);
@@ -471,5 +471,17 @@ async fn metrics_are_emitted_as_emf_lines() {
         "tasksync"
     );
     assert_eq!(docs[1]["Reason"], "client_state_mismatch");
-    assert!(!lines.concat().contains(SECRET));
+    assert_eq!(docs[2]["Status"], "202");
+    assert_eq!(docs[2]["Requests"], 1);
+    assert!(!written.concat().contains(SECRET));
+
+    // Requests refused before any notification is looked at are counted by status.
+    handle_request(event("POST", "/notifications", b"nope"), &deps).await;
+    handle_request(event_from_fixture("event-post-validation.json"), &deps).await;
+    let written = std::mem::take(&mut *lines.lock().unwrap());
+    let statuses: Vec<Value> = written
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["Status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("400"), json!("200")]);
 }

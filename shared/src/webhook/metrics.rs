@@ -8,7 +8,9 @@
 //! Metrics (namespace `tasksync`, dimension `Function=webhook`): `NotificationsReceived`,
 //! `NotificationsAccepted`, `NotificationsRejected`, `HintsEnqueued`, `SubscriptionLookups`
 //! (Count) and `EnqueueLatency` (Milliseconds); plus `NotificationsRejected` per `Reason` (one
-//! line per reason that occurred, dimensions `Function, Reason`).
+//! line per reason that occurred, dimensions `Function, Reason`); and `Requests` per answered
+//! `Status` (dimensions `Function, Status`), which is where handshakes (200), bad requests (4xx)
+//! and failures (5xx) show up.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -38,26 +40,45 @@ impl MetricsSink {
         (MetricsSink::Memory(Arc::clone(&lines)), lines)
     }
 
-    /// Writes the metrics of one request. Never fails the request: a metric that cannot be
-    /// written is not worth a retry from Graph.
-    pub fn emit(&self, counts: &WebhookCounts, timestamp_ms: i64) {
-        if matches!(self, MetricsSink::Discard) {
-            return;
-        }
-        for line in emf_lines(counts, timestamp_ms) {
-            match self {
-                MetricsSink::Stdout => {
-                    let mut out = std::io::stdout().lock();
+    /// Writes the metrics of one notification request. Never fails the request: a metric that
+    /// cannot be written is not worth a retry from Graph.
+    pub fn emit(&self, counts: &WebhookCounts, status: u16, timestamp_ms: i64) {
+        let mut lines = emf_lines(counts, timestamp_ms);
+        lines.push(request_line(status, timestamp_ms));
+        self.write(lines);
+    }
+
+    /// Writes the metric of a request answered before any notification was looked at
+    /// (handshake, 404, 405, 413, 400).
+    pub fn emit_answered(&self, status: u16, timestamp_ms: i64) {
+        self.write(vec![request_line(status, timestamp_ms)]);
+    }
+
+    fn write(&self, lines: Vec<String>) {
+        match self {
+            MetricsSink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                for line in lines {
                     let _ = writeln!(out, "{line}");
                 }
-                MetricsSink::Memory(lines) => lines
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .push(line),
-                MetricsSink::Discard => {}
             }
+            MetricsSink::Memory(sink) => sink
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .extend(lines),
+            MetricsSink::Discard => {}
         }
     }
+}
+
+/// One answered request, by status.
+pub fn request_line(status: u16, timestamp_ms: i64) -> String {
+    document(
+        &["Function", "Status"],
+        &[("Status", &status.to_string())],
+        &[("Requests", "Count", json!(1))],
+        timestamp_ms,
+    )
 }
 
 /// The EMF documents for one request's counts.

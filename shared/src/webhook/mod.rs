@@ -28,7 +28,7 @@ use crate::notification::{Notification, parse_collection};
 use crate::ports::{HintSend, QueueError, StoreError, SubscriptionLookup};
 use crate::queue_message::{Hint, encode};
 
-pub use metrics::{FUNCTION_DIMENSION, MetricsSink, NAMESPACE, emf_lines};
+pub use metrics::{FUNCTION_DIMENSION, MetricsSink, NAMESPACE, emf_lines, request_line};
 pub use outcome::{RejectReason, WebhookCounts};
 pub use routes::{Endpoint, LIFECYCLE_PATH, NOTIFICATION_PATH, endpoint_for};
 pub use subscription_cache::{Cached, SubscriptionCache};
@@ -166,9 +166,14 @@ async fn route<S: SubscriptionLookup, Q: HintSend>(
     req: Request,
     deps: &WebhookDeps<S, Q>,
 ) -> HandledRequest {
-    let only = |response| HandledRequest {
-        response,
-        counts: WebhookCounts::default(),
+    // Requests that never reach the notification logic: counted by status, nothing else.
+    let only = |response: Response<Body>| {
+        deps.metrics
+            .emit_answered(response.status().as_u16(), now_ms());
+        HandledRequest {
+            response,
+            counts: WebhookCounts::default(),
+        }
     };
     let Some(endpoint) = endpoint_for(request_path(&req), stage(&req)) else {
         info!(status = 404, "unknown path");
@@ -278,11 +283,15 @@ async fn notify<S: SubscriptionLookup, Q: HintSend>(
                 return finish(response::unavailable(), counts, deps);
             }
             Err(LookupFailure::Store(e)) => {
-                error!(status = 503, error = %e, "subscription lookup failed; nothing enqueued");
                 let response = match e {
                     StoreError::Config(_) => response::internal_error(),
                     _ => response::unavailable(),
                 };
+                error!(
+                    status = response.status().as_u16(),
+                    error = %e,
+                    "subscription lookup failed; nothing enqueued"
+                );
                 return finish(response, counts, deps);
             }
         };
@@ -309,13 +318,18 @@ async fn notify<S: SubscriptionLookup, Q: HintSend>(
         let sent = deps.queue.send_hints(&hints).await;
         counts.enqueue_latency = Some(started.elapsed());
         if let Err(e) = sent {
-            error!(status = 503, hints = hints.len(), error = %e, "enqueue failed");
             let response = match e {
                 QueueError::Config(_) => response::internal_error(),
                 QueueError::Transient(_) | QueueError::NotEnqueued { .. } => {
                     response::unavailable()
                 }
             };
+            error!(
+                status = response.status().as_u16(),
+                hints = hints.len(),
+                error = %e,
+                "enqueue failed; nothing acknowledged"
+            );
             return finish(response, counts, deps);
         }
         counts.hints_enqueued = hints.len() as u64;
@@ -338,8 +352,12 @@ fn finish<S, Q>(
     deps: &WebhookDeps<S, Q>,
 ) -> HandledRequest {
     deps.metrics
-        .emit(&counts, chrono::Utc::now().timestamp_millis());
+        .emit(&counts, response.status().as_u16(), now_ms());
     HandledRequest { response, counts }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 enum LookupFailure {
