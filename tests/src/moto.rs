@@ -100,9 +100,12 @@ fn target_dir() -> PathBuf {
         .join("target")
 }
 
-/// The venv directory shared by every test process of this workspace.
+/// The venv directory shared by every test process of this workspace:
+/// `<workspace>/target/moto-venv`, or `TASKSYNC_MOTO_VENV` when set.
 pub fn venv_dir() -> PathBuf {
-    target_dir().join("moto-venv")
+    std::env::var_os("TASKSYNC_MOTO_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("moto-venv"))
 }
 
 fn venv_python(venv: &Path) -> PathBuf {
@@ -132,9 +135,10 @@ fn ensure_venv() -> Result<PathBuf, MotoError> {
     if marker(&venv).exists() {
         return Ok(venv_python(&venv));
     }
-    let target = target_dir();
-    std::fs::create_dir_all(&target)?;
-    let building = target.join(format!("moto-venv.building-{}", unique_suffix()));
+    // Built beside its final place: same file system, so the rename is atomic.
+    let parent = venv.parent().map_or_else(target_dir, Path::to_path_buf);
+    std::fs::create_dir_all(&parent)?;
+    let building = parent.join(format!("moto-venv.building-{}", unique_suffix()));
     let result = build_venv(&building);
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&building);
@@ -142,7 +146,7 @@ fn ensure_venv() -> Result<PathBuf, MotoError> {
     }
     // An outdated venv (another moto version) is moved aside first; losing that race is fine.
     if venv.exists() && !marker(&venv).exists() {
-        let stale = target.join(format!("moto-venv.stale-{}", unique_suffix()));
+        let stale = parent.join(format!("moto-venv.stale-{}", unique_suffix()));
         if std::fs::rename(&venv, &stale).is_ok() {
             let _ = std::fs::remove_dir_all(&stale);
         }
