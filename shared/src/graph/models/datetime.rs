@@ -94,6 +94,11 @@ impl CalendarZone {
     }
 }
 
+/// Every Windows zone name this module knows (for tests and validation of configuration).
+pub fn windows_zone_names() -> impl Iterator<Item = &'static str> {
+    WINDOWS_TO_IANA.iter().map(|(windows, _)| *windows)
+}
+
 fn resolve_iana(name: &str) -> Option<Tz> {
     name.parse().ok()
 }

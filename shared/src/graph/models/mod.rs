@@ -6,7 +6,7 @@ pub mod subscription;
 pub mod todo;
 mod windows_zones;
 
-pub use datetime::{CalendarZone, DateTimeTimeZone, resolve_zone};
+pub use datetime::{CalendarZone, DateTimeTimeZone, resolve_zone, windows_zone_names};
 pub use planner::*;
 pub use subscription::*;
 pub use todo::*;
