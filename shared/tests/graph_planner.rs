@@ -182,3 +182,26 @@ async fn a_missing_permission_names_the_permission() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn create_with_marker_writes_the_reference_in_three_requests() {
+    let env = Env::default().await;
+    let client = env.client();
+    let plan = env.new_plan().await;
+    let (task, details) = client
+        .planner()
+        .create_task_with_marker(&NewPlannerTask::new(&plan, "marked"), "local/1")
+        .await
+        .unwrap();
+    assert_eq!(details.marker().as_deref(), Some("local/1"));
+    let reread = client.planner().get_task_details(&task.id).await.unwrap();
+    assert_eq!(reread.marker().as_deref(), Some("local/1"));
+    let c = client.counters();
+    assert_eq!(
+        c.total("planner.create_task")
+            + c.total("planner.update_task_details")
+            + c.total("planner.get_task_details"),
+        4,
+        "3 for the create plus the re-read above"
+    );
+}

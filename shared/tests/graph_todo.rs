@@ -225,3 +225,30 @@ async fn a_foreign_link_is_refused() {
     assert!(matches!(err, GraphError::Protocol(_)), "{err:?}");
     assert_eq!(env.token_requests().await, 0, "no token was even fetched");
 }
+
+#[tokio::test]
+async fn a_task_is_found_by_its_marker() {
+    let env = Env::default().await;
+    let client = env.client();
+    let user = env.user();
+    let list = env.new_todo_list(&client, "Markers").await;
+    let created = client
+        .todo()
+        .create_task(&user, &list, &NewTodoTask::for_local_task("local-9", "t"))
+        .await
+        .unwrap();
+    let found = client
+        .todo()
+        .find_task_by_marker(&user, &list, "local-9")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|t| t.id), Some(created.id));
+    assert_eq!(
+        client
+            .todo()
+            .find_task_by_marker(&user, &list, "local-10")
+            .await
+            .unwrap(),
+        None
+    );
+}

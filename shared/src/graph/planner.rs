@@ -91,6 +91,31 @@ impl<'a> PlannerApi<'a> {
             .await
     }
 
+    /// Creates a task and writes the marker of `local_id` into its details (3 requests: create,
+    /// read details for their ETag, patch details). If the process dies between the create and
+    /// the marker, the task exists without a marker: the caller should record the remote id in
+    /// its mapping claim (DESIGN.md principle 3) as soon as this returns, and an unmarked task
+    /// found by a sweep needs that record to be recognised.
+    pub async fn create_task_with_marker(
+        &self,
+        task: &NewPlannerTask,
+        local_id: &str,
+    ) -> Result<(PlannerTask, PlannerTaskDetails), GraphError> {
+        let created = self.create_task(task).await?;
+        let details = self.get_task_details(&created.id).await?;
+        let etag = details.etag.clone().ok_or_else(|| {
+            GraphError::Protocol("task details arrived without an ETag".to_owned())
+        })?;
+        let details = self
+            .update_task_details(
+                &created.id,
+                &etag,
+                &PlannerTaskDetailsPatch::with_marker(local_id),
+            )
+            .await?;
+        Ok((created, details))
+    }
+
     /// `PATCH /planner/tasks/{id}` with `If-Match: etag`. Returns the new representation (and so
     /// the new ETag). A stale ETag that conflicts is `Conflict` (412/409): re-read and merge. A
     /// stale ETag that does not conflict may be accepted (§2.6): "no conflict" never means

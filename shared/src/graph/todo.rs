@@ -85,6 +85,22 @@ impl<'a> TodoApi<'a> {
         self.client.list_all(&LIST_TASKS, url).await
     }
 
+    /// The task created earlier for `local_id`, found by its marker (a create that may have
+    /// happened before a crash). Lists the whole list: use it only when a create's outcome is
+    /// unknown.
+    pub async fn find_task_by_marker(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        local_id: &str,
+    ) -> Result<Option<TodoTask>, GraphError> {
+        Ok(self
+            .list_tasks(user_id, list_id)
+            .await?
+            .into_iter()
+            .find(|t| t.marker() == Some(local_id)))
+    }
+
     /// `GET .../tasks/{id}?$expand=linkedResources`. `Err(NotFound)` when it is gone.
     pub async fn get_task(
         &self,
