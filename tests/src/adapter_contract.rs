@@ -255,6 +255,13 @@ pub async fn task_store_contract(store: &(impl TaskRead + TaskWrite), raw: &impl
     }
     // A broken item does not affect its neighbours.
     assert!(store.get_task("list-a", "minimal").await.unwrap().is_some());
+
+    // DynamoDB refuses empty key values; so does every other adapter.
+    let empty_id = sample_task("list-a", "");
+    let result = store.put_task(&empty_id).await;
+    assert!(matches!(result, Err(StoreError::Config(_))), "{result:?}");
+    let result = store.get_task("list-a", "").await;
+    assert!(matches!(result, Err(StoreError::Config(_))), "{result:?}");
 }
 
 fn sample_binding(id: &str, remote: RemoteKind) -> Binding {

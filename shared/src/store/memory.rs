@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::item::{
     BINDING_TYPE, GSI1_PK, GSI1_SK, Item, PK, SK, SUBSCRIPTION_TYPE, TASK_ID, TASK_LIST_ID,
     binding_from_item, binding_key, binding_to_item, subscription_from_item, subscription_key,
-    subscription_to_item, task_from_item, task_to_item,
+    subscription_to_item, task_from_item, task_key, task_to_item,
 };
 use crate::model::{Binding, LocalTask, SubscriptionRecord};
 use crate::ports::{
@@ -135,11 +135,8 @@ impl TaskRead for MemoryStore {
         list_id: &str,
         task_id: &str,
     ) -> Result<Option<LocalTask>, StoreError> {
-        let item = self
-            .lock()
-            .tasks
-            .get(&(list_id.to_owned(), task_id.to_owned()))
-            .cloned();
+        let key = key_of(&task_key(list_id, task_id), TASK_LIST_ID, TASK_ID)?;
+        let item = self.lock().tasks.get(&key).cloned();
         item.as_ref().map(task_from_item).transpose()
     }
 }
