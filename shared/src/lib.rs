@@ -14,6 +14,7 @@ pub mod ports;
 pub mod queue;
 pub mod queue_message;
 pub mod store;
+pub mod subscription_setup;
 pub mod telemetry;
 pub mod webhook;
 pub mod worker;

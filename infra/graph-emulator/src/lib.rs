@@ -8,6 +8,7 @@ pub mod auth;
 pub mod batch;
 pub mod config;
 pub mod control;
+pub mod control_client;
 pub mod delivery;
 pub mod errors;
 pub mod faults;
@@ -18,4 +19,5 @@ pub mod subscriptions;
 pub mod todo;
 
 pub use config::EmulatorConfig;
+pub use control_client::ControlClient;
 pub use server::{RunningEmulator, start};

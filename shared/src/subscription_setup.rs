@@ -1,0 +1,113 @@
+//! Connecting a To Do binding to Graph's change notifications: a subscription on the list's
+//! tasks, with a fresh random clientState that only the sync table keeps.
+//!
+//! The scheduler (issue 6) owns renewal and repair; this is the creation step it and the local
+//! run share.
+
+use chrono::{DateTime, Utc};
+
+use crate::graph::GraphClient;
+use crate::graph::models::subscription::NewSubscription;
+use crate::model::{Binding, RemoteKind, SubscriptionRecord};
+use crate::ports::{BindingSave, StoreError, SubscriptionSave};
+
+/// Where Graph posts change and lifecycle notifications (the webhook's two paths).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrls {
+    pub notification_url: String,
+    pub lifecycle_url: String,
+}
+
+impl WebhookUrls {
+    /// The webhook's paths under one base URL (API Gateway's, or the local server's).
+    pub fn under(base_url: &str) -> Self {
+        let base = base_url.trim_end_matches('/');
+        Self {
+            notification_url: format!("{base}{}", crate::webhook::NOTIFICATION_PATH),
+            lifecycle_url: format!("{base}{}", crate::webhook::LIFECYCLE_PATH),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("binding {0:?} is not a To Do binding")]
+    NotTodo(String),
+    #[error("Graph refused the subscription: {0}")]
+    Graph(#[from] crate::graph::GraphError),
+    #[error("could not record the binding or subscription: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A clientState Graph echoes back on every notification: 256 random bits as 64 hex characters
+/// (Graph allows up to 128).
+pub fn new_client_state() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Saves the binding, creates the subscription (Graph runs the validation handshake against the
+/// webhook before it answers) and records it, so the webhook can authenticate its notifications.
+///
+/// A change made between Graph's answer and the record being saved is rejected by the webhook as
+/// coming from an unknown subscription; the binding's resync (queued by the caller) and the
+/// scheduler's sweep pick it up, so nothing is lost.
+pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave>(
+    graph: &GraphClient,
+    store: &S,
+    binding: &Binding,
+    urls: &WebhookUrls,
+    tenant_id: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<SubscriptionRecord, SetupError> {
+    if binding.remote != RemoteKind::Todo {
+        return Err(SetupError::NotTodo(binding.id.clone()));
+    }
+    store.save_binding(binding).await?;
+    let client_state = new_client_state();
+    let created = graph
+        .subscriptions()
+        .create(&NewSubscription::todo_tasks(
+            &binding.user_id,
+            &binding.remote_container_id,
+            &urls.notification_url,
+            &urls.lifecycle_url,
+            expires_at,
+            client_state.clone(),
+        ))
+        .await?;
+    let record = SubscriptionRecord {
+        id: created.id,
+        binding_id: binding.id.clone(),
+        client_state,
+        tenant_id: tenant_id.to_owned(),
+        expires_at: created.expiration_date_time,
+    };
+    store.save_subscription(&record).await?;
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_states_are_long_random_and_within_graphs_limit() {
+        let a = new_client_state();
+        let b = new_client_state();
+        assert_eq!(a.len(), 64);
+        assert!(a.len() <= 128);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn webhook_urls_use_the_handlers_paths() {
+        let urls = WebhookUrls::under("http://127.0.0.1:8080/");
+        assert_eq!(urls.notification_url, "http://127.0.0.1:8080/notifications");
+        assert_eq!(urls.lifecycle_url, "http://127.0.0.1:8080/lifecycle");
+    }
+}
