@@ -122,3 +122,20 @@ async fn a_create_is_not_repeated_after_an_ambiguous_failure() {
         .unwrap();
     assert_eq!(created.marker(), Some("l-1"));
 }
+
+#[tokio::test]
+async fn a_429_without_retry_after_backs_off_and_retries() {
+    let env = Env::default().await;
+    let client = env.client();
+    env.add_fault(serde_json::json!({
+        "method": "GET", "path": "/users/{id}/todo/lists", "status": 429,
+        "omit_retry_after": true, "times": 2
+    }))
+    .await;
+    client.todo().list_lists(&env.user()).await.unwrap();
+    assert_eq!(
+        client.counters().get("todo.list_lists", Outcome::Throttled),
+        2
+    );
+    assert_eq!(env.count(LISTS, 429).await, 2);
+}

@@ -216,7 +216,7 @@ impl GraphClient {
                 let error = classify(
                     item.status,
                     retry_after,
-                    policy.backoff_ceiling(round),
+                    policy.backoff(round),
                     &body,
                     ErrorContext {
                         permission: ITEM_PERMISSION,

@@ -248,8 +248,10 @@ impl GraphClient {
     /// Sends a request with retries; `Ok` only for 2xx.
     pub(crate) async fn send(&self, request: &GraphRequest) -> Result<GraphResponse, GraphError> {
         let refreshed = AtomicBool::new(false);
-        self.with_retries(request.op.name, || self.attempt(request, &refreshed))
-            .await
+        self.with_retries(request.op.name, |retry| {
+            self.attempt(request, &refreshed, retry)
+        })
+        .await
     }
 
     /// Sends and decodes JSON.
@@ -287,14 +289,14 @@ impl GraphClient {
         mut attempt: F,
     ) -> Result<T, GraphError>
     where
-        F: FnMut() -> Fut,
+        F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
         let policy = &self.inner.policy;
         let mut tries = 0u32;
         loop {
             tries += 1;
-            let failure = match attempt().await {
+            let failure = match attempt(tries - 1).await {
                 Ok(value) => return Ok(value),
                 Err(f) => f,
             };
@@ -337,10 +339,11 @@ impl GraphClient {
         }
     }
 
-    /// The time a request may take: the pool's timeout, shortened by the deadline.
+    /// The time one request may take: the policy's attempt timeout, shortened by the deadline.
     fn time_left(&self) -> Result<Option<Duration>, Failure> {
+        let cap = self.inner.policy.attempt_timeout;
         match self.deadline {
-            None => Ok(None),
+            None => Ok(Some(cap)),
             Some(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -351,7 +354,7 @@ impl GraphClient {
                         safe_to_repeat: false,
                     })
                 } else {
-                    Ok(Some(left))
+                    Ok(Some(left.min(cap)))
                 }
             }
         }
@@ -362,6 +365,7 @@ impl GraphClient {
         &self,
         request: &GraphRequest,
         refreshed: &AtomicBool,
+        retry: u32,
     ) -> Result<GraphResponse, Failure> {
         let counters = &self.inner.counters;
         let op = request.op;
@@ -396,10 +400,11 @@ impl GraphClient {
                 continue;
             }
             let retry_after = retry_after_of(&headers);
+            // A 429 without Retry-After waits like any other failure: backoff with jitter (§5).
             let error = classify(
                 status,
                 retry_after,
-                self.inner.policy.backoff_ceiling(1),
+                self.inner.policy.backoff(retry),
                 &body,
                 ErrorContext {
                     permission: op.permission,
@@ -479,11 +484,11 @@ impl GraphClient {
     }
 
     async fn fetch_token(&self) -> Result<CachedToken, GraphError> {
-        self.with_retries(TOKEN_OPERATION, || self.token_attempt())
+        self.with_retries(TOKEN_OPERATION, |retry| self.token_attempt(retry))
             .await
     }
 
-    async fn token_attempt(&self) -> Result<CachedToken, Failure> {
+    async fn token_attempt(&self, retry: u32) -> Result<CachedToken, Failure> {
         let settings = &self.inner.settings;
         let counters = &self.inner.counters;
         let left = self.time_left()?;
@@ -534,7 +539,7 @@ impl GraphClient {
         let error = classify_token_error(
             status,
             retry_after_of(&headers),
-            self.inner.policy.backoff_ceiling(1),
+            self.inner.policy.backoff(retry),
             &body,
             &settings.tenant_id,
             &settings.client_id,

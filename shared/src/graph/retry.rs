@@ -18,6 +18,8 @@ pub struct RetryPolicy {
     /// Without a caller deadline, the longest single wait the client sits through; a longer
     /// `Retry-After` is returned as `Throttled` for the caller to schedule.
     pub max_wait_without_deadline: Duration,
+    /// The longest one request may take (shortened further by the deadline).
+    pub attempt_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -27,6 +29,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(20),
             max_wait_without_deadline: Duration::from_secs(60),
+            attempt_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -119,6 +122,7 @@ mod tests {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(2),
             max_wait_without_deadline: Duration::from_secs(60),
+            attempt_timeout: Duration::from_secs(30),
         };
         assert_eq!(p.backoff_ceiling(0), Duration::from_millis(100));
         assert_eq!(p.backoff_ceiling(1), Duration::from_millis(200));

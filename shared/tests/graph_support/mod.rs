@@ -63,6 +63,7 @@ impl Env {
                 base_delay: Duration::from_millis(20),
                 max_delay: Duration::from_millis(200),
                 max_wait_without_deadline: Duration::from_secs(5),
+                attempt_timeout: Duration::from_secs(10),
             },
         )
         .expect("client")
