@@ -187,6 +187,16 @@ async fn provisioning_creates_what_the_template_declares() {
         "1209600"
     );
     assert!(aws.resources.queue_url("PipeDeadLetterQueue").is_some());
+
+    // The pipe is resolved to the created stream and queue, for the local forwarder.
+    let pipe = &aws.resources.pipes[0];
+    assert_eq!(pipe.spec.logical_id, "TasksStreamPipe");
+    assert_eq!(pipe.source_table, aws.resources.tasks_table());
+    assert_eq!(
+        pipe.source_stream_arn.as_deref(),
+        aws.resources.tasks_stream_arn()
+    );
+    assert_eq!(pipe.target_queue_url, aws.resources.work_queue_url());
 }
 
 #[tokio::test]

@@ -125,6 +125,69 @@ pub struct QueueSpec {
 pub struct TemplateResources {
     pub tables: Vec<TableSpec>,
     pub queues: Vec<QueueSpec>,
+    pub pipes: Vec<PipeSpec>,
+}
+
+/// An `AWS::Pipes::Pipe` from a table's stream to a queue. moto has no Pipes, so the local run
+/// forwards stream records itself; rendering them with the template's own `InputTemplate` keeps
+/// the forwarded messages identical to what the pipe sends in AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipeSpec {
+    pub logical_id: String,
+    /// Logical id of the table whose stream is the source (`!GetAtt T.StreamArn`).
+    pub source_table: String,
+    /// Logical id of the target queue (`!GetAtt Q.Arn`).
+    pub target_queue: String,
+    /// `TargetParameters.InputTemplate`; without one the pipe sends the record as is.
+    pub input_template: Option<String>,
+}
+
+impl PipeSpec {
+    /// What the pipe sends for one stream record (the record as EventBridge Pipes sees it:
+    /// `{"eventName": ..., "dynamodb": {"Keys": {"id": {"S": "..."}}, ...}, ...}`).
+    ///
+    /// Supports the inline JSON paths of Pipes input templates (`<$.a.b.c>`); a string value is
+    /// inserted JSON-escaped (the template supplies the quotes), anything else as JSON.
+    pub fn render(&self, record: &Json) -> Result<String, ProvisionError> {
+        let Some(template) = &self.input_template else {
+            return Ok(record.to_string());
+        };
+        render_input_template(template, record)
+            .map_err(|why| ProvisionError::Template(format!("pipe {}: {why}", self.logical_id)))
+    }
+}
+
+fn render_input_template(template: &str, record: &Json) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("<$") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after
+            .find('>')
+            .ok_or_else(|| "unterminated <$...> in InputTemplate".to_owned())?;
+        let path = &after[..end];
+        let mut value = record;
+        for part in path
+            .trim_start_matches('$')
+            .split('.')
+            .filter(|p| !p.is_empty())
+        {
+            value = value
+                .get(part)
+                .ok_or_else(|| format!("record has nothing at {path}"))?;
+        }
+        match value {
+            Json::String(text) => {
+                let quoted = Json::String(text.clone()).to_string();
+                out.push_str(quoted.trim_start_matches('"').trim_end_matches('"'));
+            }
+            other => out.push_str(&other.to_string()),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 impl TemplateResources {
@@ -134,6 +197,10 @@ impl TemplateResources {
 
     pub fn queue(&self, logical_id: &str) -> Option<&QueueSpec> {
         self.queues.iter().find(|q| q.logical_id == logical_id)
+    }
+
+    pub fn pipe(&self, logical_id: &str) -> Option<&PipeSpec> {
+        self.pipes.iter().find(|p| p.logical_id == logical_id)
     }
 }
 
@@ -152,12 +219,23 @@ pub struct ProvisionedQueue {
     pub arn: String,
 }
 
+/// A pipe of the template with its source and target resolved to the created resources. Nothing
+/// is created for it (moto has no Pipes): the local stream forwarder plays its part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionedPipe {
+    pub spec: PipeSpec,
+    pub source_table: String,
+    pub source_stream_arn: Option<String>,
+    pub target_queue_url: String,
+}
+
 /// What [`provision`] created, by logical id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provisioned {
     pub prefix: String,
     pub tables: BTreeMap<String, ProvisionedTable>,
     pub queues: BTreeMap<String, ProvisionedQueue>,
+    pub pipes: Vec<ProvisionedPipe>,
     // The four resources the code always needs, checked present when provisioning.
     tasks_table: String,
     sync_table: String,
@@ -227,6 +305,7 @@ pub fn parse_template(yaml: &str) -> Result<TemplateResources, ProvisionError> {
 
     let mut tables = Vec::new();
     let mut queues = Vec::new();
+    let mut pipes = Vec::new();
     for (logical_id, resource) in resources {
         let kind = resource.get("Type").and_then(Json::as_str).unwrap_or("");
         let properties = resource
@@ -236,12 +315,18 @@ pub fn parse_template(yaml: &str) -> Result<TemplateResources, ProvisionError> {
         match kind {
             "AWS::DynamoDB::Table" => tables.push(parse_table(logical_id, properties)?),
             "AWS::SQS::Queue" => queues.push(parse_queue(logical_id, &properties)?),
+            "AWS::Pipes::Pipe" => pipes.push(parse_pipe(logical_id, &properties)?),
             _ => {}
         }
     }
     tables.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     queues.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
-    Ok(TemplateResources { tables, queues })
+    pipes.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+    Ok(TemplateResources {
+        tables,
+        queues,
+        pipes,
+    })
 }
 
 fn yaml_to_json(value: serde_yaml_ng::Value) -> Json {
@@ -448,6 +533,46 @@ fn parse_table(logical_id: &str, properties: Json) -> Result<TableSpec, Provisio
     Ok(spec)
 }
 
+/// `!GetAtt Resource.Attribute` → `Resource` when the attribute is the expected one.
+fn get_att_resource(value: Option<&Json>, attribute: &str) -> Option<String> {
+    value?
+        .get("Fn::GetAtt")?
+        .as_array()
+        .and_then(|parts| match parts.as_slice() {
+            [Json::String(resource), Json::String(a)] if a == attribute => Some(resource.clone()),
+            _ => None,
+        })
+}
+
+fn parse_pipe(logical_id: &str, properties: &Json) -> Result<PipeSpec, ProvisionError> {
+    let source_table =
+        get_att_resource(properties.get("Source"), "StreamArn").ok_or_else(|| {
+            ProvisionError::Template(format!(
+                "pipe {logical_id}: Source must be !GetAtt <Table>.StreamArn"
+            ))
+        })?;
+    let target_queue = get_att_resource(properties.get("Target"), "Arn").ok_or_else(|| {
+        ProvisionError::Template(format!(
+            "pipe {logical_id}: Target must be !GetAtt <Queue>.Arn"
+        ))
+    })?;
+    let input_template = match properties.pointer("/TargetParameters/InputTemplate") {
+        None => None,
+        Some(Json::String(template)) => Some(template.trim().to_owned()),
+        Some(_) => {
+            return Err(ProvisionError::Template(format!(
+                "pipe {logical_id}: InputTemplate must be a literal string"
+            )));
+        }
+    };
+    Ok(PipeSpec {
+        logical_id: logical_id.to_owned(),
+        source_table,
+        target_queue,
+        input_template,
+    })
+}
+
 /// Queue properties that are SQS attributes with the same name and change behaviour locally.
 const QUEUE_ATTRIBUTES: &[&str] = &[
     "ContentBasedDeduplication",
@@ -505,15 +630,7 @@ fn parse_redrive(logical_id: &str, policy: &Json) -> Result<RedriveSpec, Provisi
     let target = policy
         .get("deadLetterTargetArn")
         .ok_or_else(|| bad("has no deadLetterTargetArn"))?;
-    let dead_letter_queue = target
-        .get("Fn::GetAtt")
-        .and_then(Json::as_array)
-        .and_then(|parts| match parts.as_slice() {
-            [Json::String(resource), Json::String(attribute)] if attribute == "Arn" => {
-                Some(resource.clone())
-            }
-            _ => None,
-        })
+    let dead_letter_queue = get_att_resource(Some(target), "Arn")
         .ok_or_else(|| bad("deadLetterTargetArn must be !GetAtt <Queue>.Arn"))?;
     let max_receive_count = match policy.get("maxReceiveCount") {
         Some(Json::Number(n)) => n.as_u64(),
@@ -599,8 +716,27 @@ pub async fn provision_resources(
             .map(|q| q.url.clone())
             .ok_or_else(|| ProvisionError::MissingResource(format!("queue {id}")))
     };
+    let pipes = resources
+        .pipes
+        .iter()
+        .map(|pipe| {
+            let source = tables.get(&pipe.source_table).ok_or_else(|| {
+                ProvisionError::MissingResource(format!(
+                    "table {} (source of pipe {})",
+                    pipe.source_table, pipe.logical_id
+                ))
+            })?;
+            Ok(ProvisionedPipe {
+                spec: pipe.clone(),
+                source_table: source.name.clone(),
+                source_stream_arn: source.stream_arn.clone(),
+                target_queue_url: queue(&pipe.target_queue)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ProvisionError>>()?;
     Ok(Provisioned {
         prefix: prefix.to_owned(),
+        pipes,
         tasks_table: table(TASKS_TABLE)?,
         sync_table: table(SYNC_TABLE)?,
         work_queue_url: queue(WORK_QUEUE)?,
@@ -929,6 +1065,44 @@ Resources:
         ));
         assert!(matches!(
             parse_template(": : :"),
+            Err(ProvisionError::Template(_))
+        ));
+    }
+
+    /// The pipe's input template and the envelope decoder must agree, or every local change
+    /// would land in the DLQ in AWS.
+    #[test]
+    fn the_pipe_turns_a_stream_record_into_a_local_task_hint() {
+        use crate::queue_message::{Hint, decode};
+        let resources = embedded_resources().unwrap();
+        let pipe = resources.pipe("TasksStreamPipe").unwrap();
+        assert_eq!(pipe.source_table, TASKS_TABLE);
+        assert_eq!(pipe.target_queue, WORK_QUEUE);
+        let tasks = resources.table(TASKS_TABLE).unwrap();
+        assert_eq!(tasks.stream_view_type.as_deref(), Some("KEYS_ONLY"));
+        for (list_id, task_id) in [("list-1", "task-1"), ("a \"quoted\" list", "t\\1/ü")] {
+            let record = serde_json::json!({
+                "eventName": "MODIFY",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "Keys": {"list_id": {"S": list_id}, "id": {"S": task_id}},
+                    "SequenceNumber": "100",
+                    "StreamViewType": "KEYS_ONLY"
+                }
+            });
+            let body = pipe.render(&record).unwrap();
+            assert_eq!(
+                decode(&body),
+                Ok(Hint::LocalTask {
+                    list_id: list_id.into(),
+                    task_id: task_id.into()
+                }),
+                "{body}"
+            );
+        }
+        let no_keys = serde_json::json!({"dynamodb": {}});
+        assert!(matches!(
+            pipe.render(&no_keys),
             Err(ProvisionError::Template(_))
         ));
     }
