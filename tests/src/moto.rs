@@ -80,15 +80,16 @@ async fn start() -> Result<MotoServer, MotoError> {
     let python = tokio::task::spawn_blocking(ensure_venv)
         .await
         .map_err(|e| MotoError::Venv(format!("venv task failed: {e}")))??;
-    let (server, port) = tokio::task::spawn_blocking(move || spawn_server(&python))
+    let spawned = tokio::task::spawn_blocking(move || spawn_server(&python))
         .await
         .map_err(|e| MotoError::Start(format!("spawn task failed: {e}")))??;
-    let endpoint = format!("http://127.0.0.1:{port}");
+    let endpoint = format!("http://127.0.0.1:{}", spawned.port);
+    // On failure `spawned.stdin` is dropped here, which stops the server.
     wait_until_answering(&endpoint).await?;
     Ok(MotoServer {
         endpoint,
-        pid: server.0,
-        _stdin: Mutex::new(server.1),
+        pid: spawned.pid,
+        _stdin: Mutex::new(spawned.stdin),
     })
 }
 
@@ -209,8 +210,14 @@ fn run(command: &mut Command, what: &str) -> Result<(), MotoError> {
     )))
 }
 
+struct Spawned {
+    pid: u32,
+    stdin: ChildStdin,
+    port: u16,
+}
+
 /// Spawns the wrapper and reads the port it bound.
-fn spawn_server(python: &Path) -> Result<((u32, ChildStdin), u16), MotoError> {
+fn spawn_server(python: &Path) -> Result<Spawned, MotoError> {
     let mut child = Command::new(python)
         .args(["-c", WRAPPER])
         .stdin(Stdio::piped())
@@ -230,7 +237,11 @@ fn spawn_server(python: &Path) -> Result<((u32, ChildStdin), u16), MotoError> {
     let read = BufReader::new(stdout).read_line(&mut line);
     let port = read.ok().and_then(|_| line.trim().parse::<u16>().ok());
     match port {
-        Some(port) => Ok(((child.id(), stdin), port)),
+        Some(port) => Ok(Spawned {
+            pid: child.id(),
+            stdin,
+            port,
+        }),
         None => {
             let _ = child.kill();
             let status = child.wait().ok();
