@@ -19,6 +19,11 @@ pub trait WorkReceive: Send + Sync {
     fn receive(&self, max: usize) -> impl Future<Output = Result<Vec<ReceivedWork>, QueueError>> + Send;
     /// The message was handled: remove it.
     fn ack(&self, receipt_handle: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// The message failed: let it come back (SQS does so by itself after the visibility timeout).
+    fn release(&self, message: &ReceivedWork) -> impl Future<Output = Result<(), QueueError>> + Send {
+        let _ = message;
+        async { Ok(()) }
+    }
 }
 
 impl WorkReceive for crate::queue::SqsHintQueue {
@@ -31,6 +36,46 @@ impl WorkReceive for crate::queue::SqsHintQueue {
     async fn ack(&self, receipt_handle: &str) -> Result<(), QueueError> {
         self.delete(receipt_handle).await
     }
+}
+
+/// The in-memory queue of the local run: a received message leaves the queue at once, and a
+/// failed one is put back (as if its visibility timeout were zero).
+impl WorkReceive for crate::queue::MemoryHintQueue {
+    async fn receive(&self, max: usize) -> Result<Vec<ReceivedWork>, QueueError> {
+        let mut bodies = self.drain();
+        let rest = bodies.split_off(max.min(bodies.len()));
+        requeue(self, &rest).await?;
+        Ok(bodies
+            .into_iter()
+            .map(|body| {
+                let id = uuid::Uuid::new_v4().to_string();
+                ReceivedWork {
+                    body,
+                    receipt_handle: id.clone(),
+                    message_id: id,
+                    receive_count: 1,
+                }
+            })
+            .collect())
+    }
+
+    async fn ack(&self, _receipt_handle: &str) -> Result<(), QueueError> {
+        Ok(())
+    }
+
+    async fn release(&self, message: &ReceivedWork) -> Result<(), QueueError> {
+        requeue(self, std::slice::from_ref(&message.body)).await
+    }
+}
+
+/// Puts bodies back on the in-memory queue. They were all written by `encode`, so they decode.
+async fn requeue(queue: &crate::queue::MemoryHintQueue, bodies: &[String]) -> Result<(), QueueError> {
+    use crate::ports::HintSend;
+    let hints: Vec<_> = bodies
+        .iter()
+        .filter_map(|b| crate::queue_message::decode(b).ok())
+        .collect();
+    queue.send_hints(&hints).await
 }
 
 /// What one pump round did.
@@ -95,6 +140,7 @@ where
     for message in &messages {
         if failed.contains(message.message_id.as_str()) {
             report.failed += 1;
+            queue.release(message).await?;
         } else {
             queue.ack(&message.receipt_handle).await?;
             report.succeeded += 1;

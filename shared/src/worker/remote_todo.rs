@@ -42,10 +42,11 @@ where
 
     match (remote, current) {
         (Some(remote), current) => {
-            if let Some(existing) = &current {
-                if !existing.deleted && same_content(existing, &remote) {
-                    return Ok(MessageOutcome::Unchanged);
-                }
+            if let Some(existing) = &current
+                && !existing.deleted
+                && same_content(existing, &remote)
+            {
+                return Ok(MessageOutcome::Unchanged);
             }
             let task = LocalTask {
                 list_id: binding.local_list_id.clone(),
