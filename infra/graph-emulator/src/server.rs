@@ -26,7 +26,7 @@ use crate::state::{AppState, Clock, Inner, lock};
 /// The version root every Graph route is nested under.
 pub const GRAPH_ROOT: &str = "/v1.0";
 
-/// A started emulator. Dropping it does not stop the server; call `shutdown` or `stop`.
+/// A started emulator. Dropping it asks the server to stop (without waiting); `stop` waits.
 pub struct RunningEmulator {
     pub addr: SocketAddr,
     /// e.g. `http://127.0.0.1:PORT/v1.0`
@@ -73,9 +73,20 @@ impl RunningEmulator {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        // Breaks the state -> router -> state cycle so the state is freed.
         lock(&self.state.graph_router).take();
     }
 }
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        self.signal_stop();
+    }
+}
+
+/// Control-API bodies can be large (bulk seeding thousands of tasks); Graph's stay at axum's
+/// default limit.
+const CONTROL_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Binds `listen` (port 0 picks a free port), builds the state and serves in the background.
 pub async fn start(config: EmulatorConfig, listen: &str) -> std::io::Result<RunningEmulator> {
@@ -146,7 +157,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::control::routes())
         .merge(crate::planner::control_routes())
         .merge(crate::todo::control_routes())
-        .merge(crate::subscriptions::control_routes());
+        .merge(crate::subscriptions::control_routes())
+        .layer(axum::extract::DefaultBodyLimit::max(CONTROL_BODY_LIMIT));
     let token = crate::auth::routes().layer(from_fn_with_state(state.clone(), token_middleware));
     Router::new()
         .nest("/_emulator", control)
