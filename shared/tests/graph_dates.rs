@@ -1,6 +1,7 @@
 //! Property tests of the date rules: a calendar day written in a binding's zone is read back as
 //! the same day after Graph stores it as UTC, in every zone (Windows names and IANA), across
 //! daylight-saving changes, round trip after round trip; instants survive Graph's 7-digit format.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use proptest::prelude::*;

@@ -1,6 +1,7 @@
 //! Throttling and transient failures against the emulator's fault injection: Retry-After
 //! honoured and counted, the caller's deadline respected, creates not repeated after an
 //! ambiguous failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod graph_support;
 
