@@ -121,3 +121,14 @@ async fn a_throttled_token_endpoint_is_retried() {
     assert_eq!(client.counters().get("token", Outcome::Throttled), 1);
     assert_eq!(client.counters().get("token", Outcome::Success), 1);
 }
+
+#[tokio::test]
+async fn debug_output_of_a_client_shows_neither_secret_nor_token() {
+    let env = Env::default().await;
+    let client = env.client();
+    client.todo().list_lists(&env.user()).await.unwrap();
+    let shown = format!("{client:?}");
+    assert!(!shown.contains(&env.config().client_secret), "{shown}");
+    assert!(!shown.contains("emu."), "token leaked: {shown}");
+    assert!(shown.contains("<redacted>"));
+}

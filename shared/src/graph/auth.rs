@@ -14,11 +14,22 @@ use super::GraphError;
 /// lifetime for short-lived tokens.
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct CachedToken {
     pub value: Arc<str>,
     pub refresh_at: Instant,
     pub expires_at: Instant,
+}
+
+/// The access token is a credential: `Debug` (reached through `GraphClient`'s) never shows it.
+impl std::fmt::Debug for CachedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedToken")
+            .field("value", &"<redacted>")
+            .field("refresh_at", &self.refresh_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl CachedToken {
