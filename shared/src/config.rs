@@ -15,7 +15,7 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
-pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
+pub const DEFAULT_GRAPH_BASE_URL: &str = crate::graph::GraphSettings::DEFAULT_GRAPH_BASE_URL;
 pub const DEFAULT_LOGIN_BASE_URL: &str = "https://login.microsoftonline.com";
 
 /// Where the AWS resources are (names come from template.yaml's outputs / `!Ref`s).
@@ -119,6 +119,18 @@ impl AwsResources {
 }
 
 impl GraphEndpoints {
+    /// The Graph client's settings, once the secret has been resolved (see `crate::secrets`).
+    pub fn settings(&self, client_secret: crate::graph::Secret) -> crate::graph::GraphSettings {
+        crate::graph::GraphSettings {
+            graph_base_url: self.graph_base_url.clone(),
+            token_url: self.token_url.clone(),
+            tenant_id: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
+            client_secret,
+            scope: crate::graph::GraphSettings::DEFAULT_SCOPE.to_owned(),
+        }
+    }
+
     /// `GRAPH_TENANT_ID`, `GRAPH_CLIENT_ID`, one of `GRAPH_CLIENT_SECRET` /
     /// `GRAPH_CLIENT_SECRET_ARN`, and the optional overrides `GRAPH_BASE_URL`, `GRAPH_TOKEN_URL`.
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {

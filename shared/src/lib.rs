@@ -13,6 +13,8 @@ pub mod notification;
 pub mod ports;
 pub mod queue;
 pub mod queue_message;
+pub mod scheduler;
+pub mod secrets;
 pub mod store;
 pub mod subscription_setup;
 pub mod telemetry;

@@ -1,3 +1,39 @@
-//! Thin main: wires dependencies and runs the handler from the tasksync library.
+//! Thin main of the worker function: builds the adapters and the Graph client once per execution
+//! environment (the client's token cache and connection pool then serve every warm invocation)
+//! and runs `tasksync::worker::handle_batch`, the same handler the local run and the tests call.
 
-fn main() {}
+use std::time::SystemTime;
+
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tasksync::config::{AwsResources, GraphEndpoints, ProcessEnv};
+use tasksync::graph::{GraphClient, HttpOptions, http_client};
+use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
+use tasksync::worker::{SAFETY_MARGIN, WorkerDeps, handle_batch, invocation_deadline};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tasksync::telemetry::init_lambda();
+    let resources = AwsResources::from_env(&ProcessEnv)?;
+    let endpoints = GraphEndpoints::from_env(&ProcessEnv)?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let secret = tasksync::secrets::graph_client_secret(&endpoints.secret, &aws).await?;
+    let graph = GraphClient::new(
+        endpoints.settings(secret),
+        http_client(&HttpOptions::default())?,
+    )?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let sync = DynamoSyncStore::new(dynamodb.clone(), resources.sync_table);
+    let tasks = DynamoTaskStore::new(dynamodb, resources.tasks_table);
+
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let deadline = invocation_deadline(event.context.deadline, SystemTime::now(), SAFETY_MARGIN);
+        let deps = WorkerDeps {
+            bindings: sync.clone(),
+            tasks: tasks.clone(),
+            graph: graph.with_deadline(deadline),
+        };
+        async move { Ok::<_, Error>(handle_batch(event.payload, &deps).await) }
+    }))
+    .await
+}

@@ -9,6 +9,7 @@
 //! local id taken from the remote id. The mapping table and the two-way reconcile of issue 4
 //! replace `remote_todo` without changing this module's shape.
 
+mod deadline;
 mod outcome;
 mod remote_todo;
 
@@ -18,6 +19,7 @@ use tracing::Instrument;
 use crate::ports::{BindingLookup, TaskRead, TaskWrite, TodoTaskRead};
 use crate::queue_message::{self, Hint};
 
+pub use deadline::{SAFETY_MARGIN, invocation_deadline};
 pub use outcome::{MessageOutcome, WorkerError};
 
 /// What the worker needs, each as a narrow port.
