@@ -12,7 +12,10 @@
 //! - `duplicate`: every notification is sent this many extra times (so `1` = twice);
 //! - `reorder`: notifications are held until `reorder_batch` (default 3) are waiting or
 //!   `reorder_window_ms` (default 1000) passed since the first, then sent newest first;
-//! - `drop_next`: the next N notifications are dropped without any attempt.
+//! - `drop_next`: the next N notifications are dropped without any attempt;
+//! - `batch`: up to N notifications that are waiting for the same URL at the same time go out in
+//!   one POST, as the real service does (§1.6: one POST can carry several notifications, even of
+//!   different subscriptions). Off by default so that one write is one POST.
 //!
 //! The body of that POST is the whole fault set (fields left out are off); `DELETE` clears it and
 //! sends anything held.
@@ -43,6 +46,7 @@ pub struct DeliveryFaults {
     pub reorder_batch: Option<usize>,
     pub reorder_window_ms: Option<u64>,
     pub drop_next: u64,
+    pub batch: Option<usize>,
 }
 
 impl DeliveryFaults {
@@ -53,6 +57,10 @@ impl DeliveryFaults {
     fn reorder_window(&self) -> Duration {
         Duration::from_millis(self.reorder_window_ms.unwrap_or(1000))
     }
+
+    fn batch(&self) -> usize {
+        self.batch.unwrap_or(1).max(1)
+    }
 }
 
 /// Counters since start (`GET /_emulator/delivery/stats`).
@@ -60,7 +68,7 @@ impl DeliveryFaults {
 pub struct DeliveryStats {
     /// Notifications accepted for delivery (each duplicate counts).
     pub queued: u64,
-    /// POSTs answered with a 2xx.
+    /// Notifications whose POST was answered with a 2xx.
     pub delivered: u64,
     /// POSTs that failed (non-2xx, timeout, connection error); each retry counts.
     pub failed_attempts: u64,
@@ -89,17 +97,34 @@ struct Shared {
 }
 
 impl Shared {
-    fn finish(&self) {
-        if self.counters.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+    /// `count` notifications left the pipeline (delivered, dropped or abandoned).
+    fn finish(&self, count: usize) {
+        let count = count as u64;
+        if self.counters.pending.fetch_sub(count, Ordering::AcqRel) == count {
             self.idle.notify_waiters();
         }
     }
 }
 
+/// What a POST carries: change notifications and lifecycle notifications never share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Change,
+    Lifecycle,
+}
+
+/// One POST: the `value` items of a `changeNotificationCollection`.
 #[derive(Debug, Clone)]
 struct Job {
     url: String,
-    body: Bytes,
+    kind: Kind,
+    items: Vec<serde_json::Value>,
+}
+
+impl Job {
+    fn body(&self) -> Bytes {
+        Bytes::from(serde_json::json!({"value": self.items}).to_string())
+    }
 }
 
 enum Message {
@@ -177,8 +202,9 @@ impl Delivery {
         }
     }
 
-    /// Queues `body` for `url`, applying the drop and duplicate faults. Returns at once.
-    pub fn enqueue(&self, url: String, body: &serde_json::Value) {
+    /// Queues one notification (an item of the POSTed `value` array) for `url`, applying the
+    /// drop and duplicate faults. Returns at once.
+    pub fn enqueue(&self, url: String, kind: Kind, item: serde_json::Value) {
         self.ensure_worker();
         let copies = {
             let mut faults = lock(&self.shared.faults);
@@ -189,13 +215,13 @@ impl Delivery {
             }
             1 + u64::from(faults.duplicate)
         };
-        let body = Bytes::from(body.to_string());
         for _ in 0..copies {
             self.shared.counters.queued.fetch_add(1, Ordering::Relaxed);
             self.shared.counters.pending.fetch_add(1, Ordering::AcqRel);
             let job = Job {
                 url: url.clone(),
-                body: body.clone(),
+                kind,
+                items: vec![item.clone()],
             };
             if self.tx.send(Message::Job(job)).is_err() {
                 // The worker is gone (runtime shut down): nothing can be delivered any more.
@@ -203,7 +229,7 @@ impl Delivery {
                     .counters
                     .abandoned
                     .fetch_add(1, Ordering::Relaxed);
-                self.shared.finish();
+                self.shared.finish(1);
             }
         }
     }
@@ -284,6 +310,12 @@ async fn worker(
             Message::Job(job) => {
                 unit.extend(held.drain(..).rev());
                 unit.push(job);
+                // Whatever else is already waiting may share a POST.
+                if faults.batch() > 1 {
+                    while let Ok(Message::Job(more)) = rx.try_recv() {
+                        unit.push(more);
+                    }
+                }
             }
             Message::Flush => unit.extend(held.drain(..).rev()),
         }
@@ -293,6 +325,7 @@ async fn worker(
         if unit.is_empty() {
             continue;
         }
+        let unit = merge(unit, faults.batch());
         if faults.delay_ms > 0 {
             let (shared, http) = (shared.clone(), http.clone());
             let delay = Duration::from_millis(faults.delay_ms);
@@ -306,6 +339,28 @@ async fn worker(
     }
 }
 
+/// Joins neighbouring jobs for the same URL and kind into POSTs of at most `batch` items,
+/// keeping their order.
+fn merge(unit: Vec<Job>, batch: usize) -> Vec<Job> {
+    if batch <= 1 {
+        return unit;
+    }
+    let mut merged: Vec<Job> = Vec::with_capacity(unit.len());
+    for job in unit {
+        match merged.last_mut() {
+            Some(last)
+                if last.url == job.url
+                    && last.kind == job.kind
+                    && last.items.len() + job.items.len() <= batch =>
+            {
+                last.items.extend(job.items);
+            }
+            _ => merged.push(job),
+        }
+    }
+    merged
+}
+
 /// First attempts in order; each failure continues in its own retry task.
 async fn deliver_in_order(
     unit: Vec<Job>,
@@ -315,8 +370,11 @@ async fn deliver_in_order(
 ) {
     for job in unit {
         if attempt(http, &job, settings.first_timeout).await {
-            shared.counters.delivered.fetch_add(1, Ordering::Relaxed);
-            shared.finish();
+            shared
+                .counters
+                .delivered
+                .fetch_add(job.items.len() as u64, Ordering::Relaxed);
+            shared.finish(job.items.len());
             continue;
         }
         shared
@@ -334,8 +392,11 @@ async fn retry(job: Job, shared: &Shared, http: &reqwest::Client, settings: Sett
         tokio::time::sleep(backoff).await;
         backoff = backoff.saturating_mul(2);
         if attempt(http, &job, settings.retry_timeout).await {
-            shared.counters.delivered.fetch_add(1, Ordering::Relaxed);
-            shared.finish();
+            shared
+                .counters
+                .delivered
+                .fetch_add(job.items.len() as u64, Ordering::Relaxed);
+            shared.finish(job.items.len());
             return;
         }
         shared
@@ -344,15 +405,18 @@ async fn retry(job: Job, shared: &Shared, http: &reqwest::Client, settings: Sett
             .fetch_add(1, Ordering::Relaxed);
     }
     tracing::warn!(url = %job.url, attempts = settings.max_attempts, "notification abandoned");
-    shared.counters.abandoned.fetch_add(1, Ordering::Relaxed);
-    shared.finish();
+    shared
+        .counters
+        .abandoned
+        .fetch_add(job.items.len() as u64, Ordering::Relaxed);
+    shared.finish(job.items.len());
 }
 
 async fn attempt(http: &reqwest::Client, job: &Job, timeout: Duration) -> bool {
     let sent = http
         .post(&job.url)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(job.body.clone())
+        .body(job.body())
         .timeout(timeout)
         .send();
     match tokio::time::timeout(timeout, sent).await {

@@ -20,6 +20,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::delivery::Kind;
 use crate::errors::graph_error;
 use crate::state::{AppState, lock};
 use crate::todo::timezone::format_offset;
@@ -735,13 +736,15 @@ pub fn notify_task_change(state: &AppState, change: &TaskChange) {
             .iter()
             .filter(|s| s.list_id == change.list_id && s.change_kinds.contains(&change.kind))
             .map(|s| {
-                let body = json!({"value": [change_notification(state, s, change)]});
-                (s.notification_url.clone(), body)
+                (
+                    s.notification_url.clone(),
+                    change_notification(state, s, change),
+                )
             })
             .collect()
     };
-    for (url, body) in outgoing {
-        state.delivery.enqueue(url, &body);
+    for (url, item) in outgoing {
+        state.delivery.enqueue(url, Kind::Change, item);
     }
 }
 
@@ -777,7 +780,7 @@ async fn control_lifecycle(
         }
     };
     let now = state.clock.now();
-    let (url, payload) = {
+    let (url, item) = {
         let mut subs = lock(&state.subscriptions);
         let s = subs
             .get(&id, now)
@@ -790,15 +793,15 @@ async fn control_lifecycle(
         if event == "subscriptionRemoved" {
             subs.subscriptions.retain(|x| x.id != s.id);
         }
-        let payload = json!({"value": [{
+        let item = json!({
             "subscriptionId": s.id,
             "subscriptionExpirationDateTime": format_offset(s.expiration),
             "tenantId": state.config.tenant_id,
             "clientState": s.client_state,
             "lifecycleEvent": event,
-        }]});
-        (url, payload)
+        });
+        (url, item)
     };
-    state.delivery.enqueue(url, &payload);
-    Ok((StatusCode::ACCEPTED, axum::Json(payload)).into_response())
+    state.delivery.enqueue(url, Kind::Lifecycle, item.clone());
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({"value": [item]}))).into_response())
 }

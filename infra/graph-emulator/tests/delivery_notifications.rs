@@ -236,6 +236,41 @@ async fn duplicate_drop_and_reorder_faults() {
 }
 
 #[tokio::test]
+async fn batch_option_puts_waiting_notifications_into_one_post() {
+    let env = Env::default().await;
+    let receiver = Receiver::start().await;
+    let list = env.new_list("Batched").await;
+    env.subscribe(&list, &receiver, "created", "s").await;
+    // Holding three (reorder) makes them wait together; batch then sends them in one POST.
+    env.control(
+        reqwest::Method::POST,
+        "/delivery/faults",
+        Some(json!({"reorder": true, "reorder_batch": 3, "reorder_window_ms": 10000, "batch": 10})),
+    )
+    .await;
+    let mut created = Vec::new();
+    for i in 0..3 {
+        created.push(
+            env.new_task(&list, json!({"title": format!("b{i}")})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    env.wait_delivery_idle().await;
+    let posts: Vec<_> = receiver
+        .records()
+        .into_iter()
+        .filter(|r| r.path == "/notify" && r.validation_token.is_none())
+        .collect();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    let items = posts[0].body["value"].as_array().unwrap().clone();
+    created.reverse();
+    assert_eq!(task_ids(&items), created);
+    assert_eq!(env.emu.state.delivery.stats().delivered, 3);
+}
+
+#[tokio::test]
 async fn delay_fault_holds_deliveries_without_blocking_writes() {
     let env = Env::default().await;
     let receiver = Receiver::start().await;
