@@ -34,12 +34,18 @@ impl From<PlannerError> for Response {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/planner/plans", post(create_plan))
-        .route("/planner/plans/{plan_id}", get(get_plan))
+        .route(
+            "/planner/plans/{plan_id}",
+            get(get_plan).patch(update_plan).delete(delete_plan),
+        )
         .route("/groups/{group_id}/planner/plans", get(list_group_plans))
         .route("/planner/plans/{plan_id}/buckets", get(list_plan_buckets))
         .route("/planner/plans/{plan_id}/tasks", get(list_plan_tasks))
         .route("/planner/buckets", post(create_bucket))
-        .route("/planner/buckets/{bucket_id}", get(get_bucket))
+        .route(
+            "/planner/buckets/{bucket_id}",
+            get(get_bucket).patch(update_bucket).delete(delete_bucket),
+        )
         .route("/planner/buckets/{bucket_id}/tasks", get(list_bucket_tasks))
         .route("/planner/tasks", post(create_task))
         .route(
@@ -214,6 +220,63 @@ async fn get_plan(State(state): State<AppState>, Path(plan_id): Path<String>) ->
     check_id(&plan_id, "plan")?;
     let plan = lock(&state.planner).plan(&plan_id)?.to_json();
     Ok(ok(plan))
+}
+
+/// The `If-Match` of a Graph write; its absence is the documented 400 (§2.6).
+fn required_if_match(headers: &HeaderMap) -> Result<&str, PlannerError> {
+    header_str(headers, "if-match").ok_or(PlannerError::MissingIfMatch)
+}
+
+async fn update_plan(
+    State(state): State<AppState>,
+    Path(plan_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    check_id(&plan_id, "plan")?;
+    let if_match = required_if_match(&headers)?;
+    let body = json_object(&body)?;
+    let plan = lock(&state.planner)
+        .update_plan(&plan_id, Precondition::IfMatch(Some(if_match)), &body)?
+        .to_json();
+    Ok(written(&headers, plan))
+}
+
+async fn delete_plan(
+    State(state): State<AppState>,
+    Path(plan_id): Path<String>,
+    headers: HeaderMap,
+) -> Reply {
+    check_id(&plan_id, "plan")?;
+    let if_match = required_if_match(&headers)?;
+    lock(&state.planner).delete_plan(&plan_id, Precondition::IfMatch(Some(if_match)))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn update_bucket(
+    State(state): State<AppState>,
+    Path(bucket_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    check_id(&bucket_id, "bucket")?;
+    let if_match = required_if_match(&headers)?;
+    let body = json_object(&body)?;
+    let bucket = lock(&state.planner)
+        .update_bucket(&bucket_id, Precondition::IfMatch(Some(if_match)), &body)?
+        .to_json();
+    Ok(written(&headers, bucket))
+}
+
+async fn delete_bucket(
+    State(state): State<AppState>,
+    Path(bucket_id): Path<String>,
+    headers: HeaderMap,
+) -> Reply {
+    check_id(&bucket_id, "bucket")?;
+    let if_match = required_if_match(&headers)?;
+    lock(&state.planner).delete_bucket(&bucket_id, Precondition::IfMatch(Some(if_match)))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_group_plans(State(state): State<AppState>, Path(group_id): Path<String>) -> Reply {

@@ -157,3 +157,24 @@ async fn clock_advances_through_the_control_api() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn authentication_is_checked_before_faults_apply() {
+    let emu = Emu::default().await;
+    emu.add_fault(json!({"path_prefix": "/", "status": 429, "times": 1}))
+        .await;
+    let url = emu.graph_url("/planner/plans/AAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let r = emu.http.get(&url).send().await.unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        401,
+        "no token: refused before throttling"
+    );
+    // The rule was not consumed by the unauthenticated call.
+    assert_eq!(
+        emu.get("/planner/plans/AAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await
+            .status,
+        429
+    );
+}

@@ -692,3 +692,85 @@ async fn control_api_seeds_thousands_of_tasks_in_one_call() {
     let (all, _) = read_all(&emu, &format!("/planner/plans/{plan}/tasks")).await;
     assert_eq!(all.len(), 5000);
 }
+
+#[tokio::test]
+async fn plans_and_buckets_update_and_delete_with_if_match() {
+    let emu = Emu::default().await;
+    let plan = emu.new_plan().await;
+    let plan_path = format!("/planner/plans/{plan}");
+    let p = emu.get(&plan_path).await;
+    let r = emu.patch(&plan_path, None, json!({"title": "x"})).await;
+    assert_eq!(r.status, 400);
+    let r = emu
+        .call(
+            Method::PATCH,
+            &plan_path,
+            &[("If-Match", &p.etag()), ("Prefer", "return=representation")],
+            Some(json!({"title": "Renamed"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["title"], "Renamed");
+    let plan_etag = r.etag();
+
+    let b = emu
+        .post("/planner/buckets", json!({"name": "B", "planId": plan}))
+        .await;
+    let bucket_path = format!("/planner/buckets/{}", b.id());
+    let r = emu
+        .patch(&bucket_path, Some(&b.etag()), json!({"name": "B2"}))
+        .await;
+    assert_eq!(r.status, 204);
+    let r = emu
+        .patch(&bucket_path, Some(&b.etag()), json!({"name": "B3"}))
+        .await;
+    assert_eq!(r.status, 412);
+
+    // Deleting a bucket deletes its tasks; tasks outside it stay.
+    let inside = emu
+        .post(
+            "/planner/tasks",
+            json!({"planId": plan, "title": "in", "bucketId": b.id()}),
+        )
+        .await;
+    let outside = emu.new_task(&plan, "out").await;
+    let current = emu.get(&bucket_path).await;
+    let r = emu
+        .call(
+            Method::DELETE,
+            &bucket_path,
+            &[("If-Match", &current.etag())],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        emu.get(&format!("/planner/tasks/{}", inside.id()))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        emu.get(&format!("/planner/tasks/{}", outside.id()))
+            .await
+            .status,
+        200
+    );
+
+    let r = emu
+        .call(
+            Method::DELETE,
+            &plan_path,
+            &[("If-Match", &plan_etag)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(emu.get(&plan_path).await.status, 404);
+    assert_eq!(
+        emu.get(&format!("/planner/tasks/{}", outside.id()))
+            .await
+            .status,
+        404
+    );
+}

@@ -676,6 +676,124 @@ impl PlannerState {
         Ok(self.buckets.entry(id).or_insert(bucket))
     }
 
+    /// Plan update: only `title` is writable here (the container cannot change, §2.7a).
+    pub fn update_plan(
+        &mut self,
+        id: &str,
+        precondition: Precondition<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<&Plan, PlannerError> {
+        reject_unknown(body, &["@odata.type", "title"], "a plan")?;
+        let given = precondition.given()?;
+        let current = self.plan(id)?;
+        check_precondition(given, EtagKind::Plan, current.version)?;
+        let title = match body.get("title") {
+            None => None,
+            Some(v) => Some(as_string("title", v)?),
+        };
+        let version = self.next_version();
+        let plan = self
+            .plans
+            .get_mut(id)
+            .ok_or_else(|| PlannerError::NotFound(format!("The plan '{id}' was not found.")))?;
+        if let Some(t) = title {
+            plan.title = t;
+        }
+        plan.version = version;
+        Ok(plan)
+    }
+
+    /// Deleting a plan deletes its buckets and tasks.
+    pub fn delete_plan(
+        &mut self,
+        id: &str,
+        precondition: Precondition<'_>,
+    ) -> Result<(), PlannerError> {
+        let given = precondition.given()?;
+        check_precondition(given, EtagKind::Plan, self.plan(id)?.version)?;
+        if let Some(plan) = self.plans.remove(id) {
+            for task in plan.tasks.values() {
+                self.tasks.remove(task);
+            }
+            for bucket in &plan.buckets {
+                self.buckets.remove(bucket);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn update_bucket(
+        &mut self,
+        id: &str,
+        precondition: Precondition<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<&Bucket, PlannerError> {
+        reject_unknown(body, &["@odata.type", "name", "orderHint"], "a bucket")?;
+        let given = precondition.given()?;
+        let current = self.bucket(id)?;
+        check_precondition(given, EtagKind::Bucket, current.version)?;
+        let name = match body.get("name") {
+            None => None,
+            Some(v) => Some(as_string("name", v)?),
+        };
+        let seq = self.next_seq();
+        let hint = match body.get("orderHint") {
+            None => None,
+            Some(v) => Some(order_hint::resolve(&as_string("orderHint", v)?, || {
+                order_hint::fresh_for_seq(seq)
+            })?),
+        };
+        let version = self.next_version();
+        let bucket = self
+            .buckets
+            .get_mut(id)
+            .ok_or_else(|| PlannerError::NotFound(format!("The bucket '{id}' was not found.")))?;
+        if let Some(n) = name {
+            bucket.name = n;
+        }
+        if let Some(h) = hint {
+            bucket.order_hint = h;
+        }
+        bucket.version = version;
+        Ok(bucket)
+    }
+
+    /// Deleting a bucket deletes the tasks in it, as in the Planner app.
+    pub fn delete_bucket(
+        &mut self,
+        id: &str,
+        precondition: Precondition<'_>,
+    ) -> Result<(), PlannerError> {
+        let given = precondition.given()?;
+        check_precondition(given, EtagKind::Bucket, self.bucket(id)?.version)?;
+        let Some(bucket) = self.buckets.remove(id) else {
+            return Ok(());
+        };
+        let Some(plan) = self.plans.get_mut(&bucket.plan_id) else {
+            return Ok(());
+        };
+        plan.buckets.retain(|b| b != id);
+        let doomed: Vec<(u64, String)> = plan
+            .tasks
+            .iter()
+            .filter(|(_, t)| {
+                self.tasks
+                    .get(*t)
+                    .is_some_and(|t| t.bucket_id.as_deref() == Some(id))
+            })
+            .map(|(s, t)| (*s, t.clone()))
+            .collect();
+        for (seq, task_id) in doomed {
+            plan.tasks.remove(&seq);
+            if let Some(task) = self.tasks.remove(&task_id)
+                && task.is_active()
+            {
+                plan.active_tasks = plan.active_tasks.saturating_sub(1);
+            }
+        }
+        Ok(())
+    }
+
     pub fn buckets_of_plan(&self, plan_id: &str) -> Result<Vec<Value>, PlannerError> {
         let plan = self.plan(plan_id)?;
         Ok(plan
