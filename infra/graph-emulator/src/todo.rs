@@ -26,7 +26,7 @@ use model::{Expand, Task};
 use crate::errors::graph_error;
 use crate::state::{AppState, lock};
 
-type Query_ = Query<HashMap<String, String>>;
+type QueryMap = Query<HashMap<String, String>>;
 
 pub fn routes() -> Router<AppState> {
     let task = "/users/{id}/todo/lists/{list_id}/tasks/{task_id}";
@@ -262,7 +262,7 @@ async fn delete_list(
 async fn list_tasks(
     State(state): State<AppState>,
     Path((id, list_id)): Path<(String, String)>,
-    Query(query): Query_,
+    Query(query): QueryMap,
 ) -> Result<Response> {
     let user = known_user(&state, &id)?;
     if let Some(op) = ["$filter", "$orderby", "$search"]
@@ -323,7 +323,7 @@ async fn list_tasks(
 async fn get_task(
     State(state): State<AppState>,
     Path((id, list_id, task_id)): Path<(String, String, String)>,
-    Query(query): Query_,
+    Query(query): QueryMap,
 ) -> Result<Response> {
     let user = known_user(&state, &id)?;
     let expand = Expand::parse(query.get("$expand").map(String::as_str));
@@ -427,7 +427,7 @@ fn max_page_size(headers: &HeaderMap, default: usize) -> usize {
 async fn delta_tasks(
     State(state): State<AppState>,
     Path((id, list_id)): Path<(String, String)>,
-    Query(query): Query_,
+    Query(query): QueryMap,
     headers: HeaderMap,
 ) -> Result<Response> {
     let user = known_user(&state, &id)?;

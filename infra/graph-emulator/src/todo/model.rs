@@ -150,15 +150,15 @@ pub const DEFAULT_DELTA_RETENTION: std::time::Duration =
 
 #[derive(Default)]
 pub struct TodoState {
-    pub lists: HashMap<String, TodoList>,
+    pub(crate) lists: HashMap<String, TodoList>,
     /// Users (lower-cased) whose default "Tasks" list exists already.
     seeded_users: std::collections::HashSet<String>,
     /// The last change sequence handed out (shared by all lists; only order matters).
-    pub last_seq: u64,
+    pub(crate) last_seq: u64,
     next_ordinal: u64,
     /// Delta tokens carry the epoch they were issued in; `expire_delta_tokens` bumps it.
-    pub delta_epoch: u64,
-    pub delta_retention: Option<std::time::Duration>,
+    pub(crate) delta_epoch: u64,
+    pub(crate) delta_retention: Option<std::time::Duration>,
 }
 
 impl TodoState {
