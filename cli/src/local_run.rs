@@ -67,16 +67,18 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
     let queue = MemoryHintQueue::new();
 
     // The webhook function, served over HTTP as API Gateway would invoke it.
-    let webhook_deps = Arc::new(WebhookDeps::new(
-        store.clone(),
-        queue.clone(),
-        WebhookSettings {
-            expected_tenant_id: Some(config.tenant_id.clone()),
-            ..WebhookSettings::default()
-        },
-    )
-    // The metric lines are for CloudWatch; locally they would drown the story.
-    .with_metrics(MetricsSink::Discard));
+    let webhook_deps = Arc::new(
+        WebhookDeps::new(
+            store.clone(),
+            queue.clone(),
+            WebhookSettings {
+                expected_tenant_id: Some(config.tenant_id.clone()),
+                ..WebhookSettings::default()
+            },
+        )
+        // The metric lines are for CloudWatch; locally they would drown the story.
+        .with_metrics(MetricsSink::Discard),
+    );
     let webhook = lambda_http_server::serve("127.0.0.1:0", move |request| {
         let deps = Arc::clone(&webhook_deps);
         async move { tasksync::webhook::handle(request, &deps).await }
@@ -104,13 +106,21 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
 
     println!("tasksync local: the whole system on this machine");
     println!("  Graph emulator  {}", emulator.graph_base_url);
-    println!("  webhook         {} (real handler over HTTP)", urls.notification_url);
+    println!(
+        "  webhook         {} (real handler over HTTP)",
+        urls.notification_url
+    );
     println!("  worker          real handler, fed SQS events from the in-memory queue");
     println!("  stores, queue   in memory (same adapter contract as DynamoDB and SQS)");
     println!();
 
-    let list_id = control.create_todo_list(&config.user_id, "Team tasks").await?;
-    println!("1. A To Do list \"Team tasks\" exists for user {}", config.user_id);
+    let list_id = control
+        .create_todo_list(&config.user_id, "Team tasks")
+        .await?;
+    println!(
+        "1. A To Do list \"Team tasks\" exists for user {}",
+        config.user_id
+    );
 
     let binding = Binding {
         id: BINDING_ID.to_owned(),
@@ -142,19 +152,35 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
         .await?;
     let task_id = graph_emulator::control_client::id_of(&created, "created task")?;
     println!("3. A person creates \"Call the supplier\" in To Do");
-    let task = wait_for(&queue, &worker, &store, &task_id, step_timeout, "the new task", |t| {
-        t.title == "Call the supplier"
-    })
+    let task = wait_for(
+        &queue,
+        &worker,
+        &store,
+        &task_id,
+        step_timeout,
+        "the new task",
+        |t| t.title == "Call the supplier",
+    )
     .await?;
     show(&task);
 
     control
-        .update_todo_task(&list_id, &task_id, &json!({ "title": "Call the supplier today" }))
+        .update_todo_task(
+            &list_id,
+            &task_id,
+            &json!({ "title": "Call the supplier today" }),
+        )
         .await?;
     println!("4. The person renames it to \"Call the supplier today\"");
-    let task = wait_for(&queue, &worker, &store, &task_id, step_timeout, "the rename", |t| {
-        t.title == "Call the supplier today"
-    })
+    let task = wait_for(
+        &queue,
+        &worker,
+        &store,
+        &task_id,
+        step_timeout,
+        "the rename",
+        |t| t.title == "Call the supplier today",
+    )
     .await?;
     show(&task);
 
@@ -162,17 +188,29 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
         .update_todo_task(&list_id, &task_id, &json!({ "status": "completed" }))
         .await?;
     println!("5. The person completes it");
-    let task = wait_for(&queue, &worker, &store, &task_id, step_timeout, "the completion", |t| {
-        t.status == tasksync::model::TaskStatus::Completed
-    })
+    let task = wait_for(
+        &queue,
+        &worker,
+        &store,
+        &task_id,
+        step_timeout,
+        "the completion",
+        |t| t.status == tasksync::model::TaskStatus::Completed,
+    )
     .await?;
     show(&task);
 
     control.delete_todo_task(&list_id, &task_id).await?;
     println!("6. The person deletes it");
-    let task = wait_for(&queue, &worker, &store, &task_id, step_timeout, "the deletion", |t| {
-        t.deleted
-    })
+    let task = wait_for(
+        &queue,
+        &worker,
+        &store,
+        &task_id,
+        step_timeout,
+        "the deletion",
+        |t| t.deleted,
+    )
     .await?;
     show(&task);
 
@@ -184,13 +222,16 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
 
     if args.keep_running {
         println!();
-        println!("Still running (Ctrl-C to stop). Control API: {}", emulator.control_url);
+        println!(
+            "Still running (Ctrl-C to stop). Control API: {}",
+            emulator.control_url
+        );
         let pump = async {
             loop {
-                if let Ok(report) = pump(&queue, &worker).await {
-                    if report.received == 0 {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
+                if let Ok(report) = pump(&queue, &worker).await
+                    && report.received == 0
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
         };
@@ -229,10 +270,10 @@ async fn wait_for(
                 report.received, report.succeeded, report.failed
             );
         }
-        if let Some(task) = store.get_task(LOCAL_LIST, task_id).await? {
-            if done(&task) {
-                return Ok(task);
-            }
+        if let Some(task) = store.get_task(LOCAL_LIST, task_id).await?
+            && done(&task)
+        {
+            return Ok(task);
         }
         if Instant::now() >= deadline {
             return Err(LocalRunError::Timeout(what, timeout));

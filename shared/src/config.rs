@@ -136,7 +136,10 @@ impl GraphEndpoints {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
         let tenant_id = required(env, "GRAPH_TENANT_ID")?;
         let client_id = required(env, "GRAPH_CLIENT_ID")?;
-        let secret = match (env.var("GRAPH_CLIENT_SECRET"), env.var("GRAPH_CLIENT_SECRET_ARN")) {
+        let secret = match (
+            env.var("GRAPH_CLIENT_SECRET"),
+            env.var("GRAPH_CLIENT_SECRET_ARN"),
+        ) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError::Invalid {
                     name: "GRAPH_CLIENT_SECRET",
@@ -175,11 +178,17 @@ mod tests {
         let e = env(&[
             ("GRAPH_TENANT_ID", "t1"),
             ("GRAPH_CLIENT_ID", "c1"),
-            ("GRAPH_CLIENT_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:x"),
+            (
+                "GRAPH_CLIENT_SECRET_ARN",
+                "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+            ),
         ]);
         let g = GraphEndpoints::from_env(&e).unwrap();
         assert_eq!(g.graph_base_url, DEFAULT_GRAPH_BASE_URL);
-        assert_eq!(g.token_url, "https://login.microsoftonline.com/t1/oauth2/v2.0/token");
+        assert_eq!(
+            g.token_url,
+            "https://login.microsoftonline.com/t1/oauth2/v2.0/token"
+        );
     }
 
     #[test]
@@ -211,7 +220,10 @@ mod tests {
         ]);
         assert!(matches!(
             GraphEndpoints::from_env(&e),
-            Err(ConfigError::Invalid { name: "GRAPH_CLIENT_SECRET", .. })
+            Err(ConfigError::Invalid {
+                name: "GRAPH_CLIENT_SECRET",
+                ..
+            })
         ));
         let e = env(&[
             ("GRAPH_TENANT_ID", "t1"),
@@ -221,7 +233,10 @@ mod tests {
         ]);
         assert!(matches!(
             GraphEndpoints::from_env(&e),
-            Err(ConfigError::Invalid { name: "GRAPH_BASE_URL", .. })
+            Err(ConfigError::Invalid {
+                name: "GRAPH_BASE_URL",
+                ..
+            })
         ));
         assert_eq!(
             AwsResources::from_env(&env(&[])).unwrap_err(),

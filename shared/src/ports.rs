@@ -52,7 +52,10 @@ pub trait BindingLookup: Send + Sync {
 
 /// Writes a binding.
 pub trait BindingSave: Send + Sync {
-    fn save_binding(&self, binding: &Binding) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn save_binding(
+        &self,
+        binding: &Binding,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Reads one task of the local task store (strongly consistent).

@@ -15,15 +15,9 @@ pub const ENVELOPE_VERSION: u32 = 1;
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Hint {
     /// A To Do task of a bound list changed (from a change notification or a delta sweep).
-    RemoteTodoTask {
-        binding_id: String,
-        task_id: String,
-    },
+    RemoteTodoTask { binding_id: String, task_id: String },
     /// A Planner task of a bound plan changed (found by the sweep).
-    RemotePlannerTask {
-        binding_id: String,
-        task_id: String,
-    },
+    RemotePlannerTask { binding_id: String, task_id: String },
     /// A task of the local store changed (from the tasks table's stream).
     LocalTask { list_id: String, task_id: String },
     /// Resync a whole binding (after `missed`, `subscriptionRemoved`, or an operator's request).
@@ -125,12 +119,30 @@ mod tests {
     #[test]
     fn round_trips_every_kind() {
         let hints = [
-            Hint::RemoteTodoTask { binding_id: "b".into(), task_id: "t".into() },
-            Hint::RemotePlannerTask { binding_id: "b".into(), task_id: "t".into() },
-            Hint::LocalTask { list_id: "l".into(), task_id: "t".into() },
-            Hint::ResyncBinding { binding_id: "b".into(), reason: "missed".into() },
-            Hint::ReauthorizeSubscription { binding_id: "b".into(), subscription_id: "s".into() },
-            Hint::RecreateSubscription { binding_id: "b".into(), subscription_id: "s".into() },
+            Hint::RemoteTodoTask {
+                binding_id: "b".into(),
+                task_id: "t".into(),
+            },
+            Hint::RemotePlannerTask {
+                binding_id: "b".into(),
+                task_id: "t".into(),
+            },
+            Hint::LocalTask {
+                list_id: "l".into(),
+                task_id: "t".into(),
+            },
+            Hint::ResyncBinding {
+                binding_id: "b".into(),
+                reason: "missed".into(),
+            },
+            Hint::ReauthorizeSubscription {
+                binding_id: "b".into(),
+                subscription_id: "s".into(),
+            },
+            Hint::RecreateSubscription {
+                binding_id: "b".into(),
+                subscription_id: "s".into(),
+            },
         ];
         for hint in hints {
             let body = encode(&hint);
@@ -144,8 +156,14 @@ mod tests {
     fn tells_apart_the_ways_a_body_is_wrong() {
         assert!(matches!(decode("nope"), Err(DecodeError::NotJson(_))));
         assert!(matches!(decode("[1]"), Err(DecodeError::NotJson(_))));
-        assert_eq!(decode(r#"{"kind":"local_task"}"#), Err(DecodeError::MissingVersion));
-        assert_eq!(decode(r#"{"v":2,"kind":"local_task"}"#), Err(DecodeError::UnsupportedVersion(2)));
+        assert_eq!(
+            decode(r#"{"kind":"local_task"}"#),
+            Err(DecodeError::MissingVersion)
+        );
+        assert_eq!(
+            decode(r#"{"v":2,"kind":"local_task"}"#),
+            Err(DecodeError::UnsupportedVersion(2))
+        );
         assert_eq!(decode(r#"{"v":1}"#), Err(DecodeError::MissingKind));
         assert_eq!(
             decode(r#"{"v":1,"kind":"explode"}"#),

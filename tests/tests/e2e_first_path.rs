@@ -24,7 +24,9 @@ use tasksync::worker::{WorkerDeps, handle_batch};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_todo_task_created_in_the_app_reaches_the_tasks_table() {
-    let aws = testkit::aws::provisioned().await.expect("moto with template.yaml's resources");
+    let aws = testkit::aws::provisioned()
+        .await
+        .expect("moto with template.yaml's resources");
     let emulator = graph_emulator::start(EmulatorConfig::default(), "127.0.0.1:0")
         .await
         .expect("emulator");
@@ -148,11 +150,19 @@ async fn a_todo_task_created_in_the_app_reaches_the_tasks_table() {
     assert_eq!(s("status").as_deref(), Some("not_started"));
     assert_eq!(s("origin").as_deref(), Some("sync"));
     assert_eq!(
-        item.get("version").and_then(|v| v.as_n().ok()).map(String::as_str),
+        item.get("version")
+            .and_then(|v| v.as_n().ok())
+            .map(String::as_str),
         Some("1")
     );
-    assert_eq!(item.get("deleted").and_then(|v| v.as_bool().ok()), Some(&false));
-    assert_eq!(handled, 1, "one notification became one hint and one message");
+    assert_eq!(
+        item.get("deleted").and_then(|v| v.as_bool().ok()),
+        Some(&false)
+    );
+    assert_eq!(
+        handled, 1,
+        "one notification became one hint and one message"
+    );
     // The worker read the task once from Graph (notifications are hints, never data) and wrote
     // nothing to Graph.
     let calls = graph.counters().snapshot();

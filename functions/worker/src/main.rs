@@ -27,7 +27,8 @@ async fn main() -> Result<(), Error> {
     let tasks = DynamoTaskStore::new(dynamodb, resources.tasks_table);
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let deadline = invocation_deadline(event.context.deadline, SystemTime::now(), SAFETY_MARGIN);
+        let deadline =
+            invocation_deadline(event.context.deadline, SystemTime::now(), SAFETY_MARGIN);
         let deps = WorkerDeps {
             bindings: sync.clone(),
             tasks: tasks.clone(),

@@ -48,15 +48,17 @@ where
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let app = axum::Router::new()
-        .fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: bytes::Bytes| {
-            let handler = handler.clone();
-            async move {
-                match to_lambda_request(&method, &uri, &headers, &body) {
-                    Ok(request) => from_lambda_response(handler(request).await),
-                    Err(reason) => (StatusCode::BAD_REQUEST, reason).into_response(),
+        .fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: bytes::Bytes| {
+                let handler = handler.clone();
+                async move {
+                    match to_lambda_request(&method, &uri, &headers, &body) {
+                        Ok(request) => from_lambda_response(handler(request).await),
+                        Err(reason) => (StatusCode::BAD_REQUEST, reason).into_response(),
+                    }
                 }
-            }
-        })
+            },
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -130,7 +132,8 @@ pub fn to_lambda_request(
         "body": body_value,
         "isBase64Encoded": is_base64
     });
-    lambda_http::request::from_str(&event.to_string()).map_err(|e| format!("cannot build event: {e}"))
+    lambda_http::request::from_str(&event.to_string())
+        .map_err(|e| format!("cannot build event: {e}"))
 }
 
 fn from_lambda_response(response: lambda_http::Response<lambda_http::Body>) -> Response {
@@ -151,7 +154,9 @@ mod tests {
 
     #[test]
     fn query_parameters_arrive_decoded_as_api_gateway_sends_them() {
-        let uri: Uri = "/notifications?validationToken=a%20b%2Bc%3Ad".parse().unwrap();
+        let uri: Uri = "/notifications?validationToken=a%20b%2Bc%3Ad"
+            .parse()
+            .unwrap();
         let req = to_lambda_request(&Method::POST, &uri, &HeaderMap::new(), b"").unwrap();
         assert_eq!(
             req.query_string_parameters().first("validationToken"),

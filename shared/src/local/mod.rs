@@ -1,5 +1,5 @@
 //! Support for the local run and the tests (feature `local`): never part of a Lambda binary.
 
 pub mod lambda_http_server;
-pub mod work_pump;
 pub mod provision;
+pub mod work_pump;

@@ -16,11 +16,17 @@ pub use crate::queue::ReceivedMessage as ReceivedWork;
 /// The consuming side of a work queue (SQS, or the in-memory queue of the local run).
 pub trait WorkReceive: Send + Sync {
     /// Up to `max` messages (at most 10, as with SQS); empty when none are visible.
-    fn receive(&self, max: usize) -> impl Future<Output = Result<Vec<ReceivedWork>, QueueError>> + Send;
+    fn receive(
+        &self,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<ReceivedWork>, QueueError>> + Send;
     /// The message was handled: remove it.
     fn ack(&self, receipt_handle: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
     /// The message failed: let it come back (SQS does so by itself after the visibility timeout).
-    fn release(&self, message: &ReceivedWork) -> impl Future<Output = Result<(), QueueError>> + Send {
+    fn release(
+        &self,
+        message: &ReceivedWork,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send {
         let _ = message;
         async { Ok(()) }
     }
@@ -69,7 +75,10 @@ impl WorkReceive for crate::queue::MemoryHintQueue {
 }
 
 /// Puts bodies back on the in-memory queue. They were all written by `encode`, so they decode.
-async fn requeue(queue: &crate::queue::MemoryHintQueue, bodies: &[String]) -> Result<(), QueueError> {
+async fn requeue(
+    queue: &crate::queue::MemoryHintQueue,
+    bodies: &[String],
+) -> Result<(), QueueError> {
     use crate::ports::HintSend;
     let hints: Vec<_> = bodies
         .iter()
@@ -87,7 +96,10 @@ pub struct PumpReport {
 }
 
 /// The SQS event Lambda's event source mapping would build for these messages.
-pub fn sqs_event(messages: &[ReceivedWork], queue_arn: &str) -> Result<SqsEvent, serde_json::Error> {
+pub fn sqs_event(
+    messages: &[ReceivedWork],
+    queue_arn: &str,
+) -> Result<SqsEvent, serde_json::Error> {
     let records: Vec<serde_json::Value> = messages
         .iter()
         .map(|m| {
@@ -125,8 +137,11 @@ where
     if messages.is_empty() {
         return Ok(PumpReport::default());
     }
-    let event = sqs_event(&messages, "arn:aws:sqs:us-east-1:000000000000:local-work-queue")
-        .map_err(|e| QueueError::Transient(Box::new(e)))?;
+    let event = sqs_event(
+        &messages,
+        "arn:aws:sqs:us-east-1:000000000000:local-work-queue",
+    )
+    .map_err(|e| QueueError::Transient(Box::new(e)))?;
     let response = handler(event).await;
     let failed: std::collections::HashSet<&str> = response
         .batch_item_failures
@@ -167,7 +182,10 @@ mod tests {
         assert_eq!(record.message_id.as_deref(), Some("m1"));
         assert_eq!(record.body.as_deref(), Some("{\"v\":1}"));
         assert_eq!(
-            record.attributes.get("ApproximateReceiveCount").map(String::as_str),
+            record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .map(String::as_str),
             Some("2")
         );
     }

@@ -48,8 +48,12 @@ where
             Ok(outcome) => tracing::info!(outcome = ?outcome, "message done"),
             Err(error) => {
                 match &error {
-                    WorkerError::Retry { .. } => tracing::warn!(error = %error, "message will be retried"),
-                    WorkerError::Reject { .. } => tracing::error!(error = %error, "message rejected"),
+                    WorkerError::Retry { .. } => {
+                        tracing::warn!(error = %error, "message will be retried")
+                    }
+                    WorkerError::Reject { .. } => {
+                        tracing::error!(error = %error, "message rejected")
+                    }
                 }
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = message_id;
