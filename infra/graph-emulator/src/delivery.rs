@@ -94,6 +94,24 @@ struct Shared {
     counters: Counters,
     faults: std::sync::Mutex<DeliveryFaults>,
     idle: Notify,
+    log: std::sync::Mutex<std::collections::VecDeque<AttemptRecord>>,
+}
+
+/// How many attempts `GET /_emulator/delivery/log` keeps.
+const LOG_CAPACITY: usize = 500;
+
+/// One POST attempt, newest last. Bodies are left out: they carry clientState (a secret).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub at: String,
+    pub url: String,
+    pub kind: Kind,
+    pub notifications: usize,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The status code, or `timeout` / `connection error` / `request error`.
+    pub outcome: String,
+    pub delivered: bool,
 }
 
 impl Shared {
@@ -107,7 +125,8 @@ impl Shared {
 }
 
 /// What a POST carries: change notifications and lifecycle notifications never share one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Kind {
     Change,
     Lifecycle,
@@ -165,6 +184,7 @@ impl Delivery {
                 counters: Counters::default(),
                 faults: std::sync::Mutex::new(DeliveryFaults::default()),
                 idle: Notify::new(),
+                log: std::sync::Mutex::new(std::collections::VecDeque::new()),
             }),
             http,
             settings: Settings {
@@ -244,6 +264,11 @@ impl Delivery {
             abandoned: c.abandoned.load(Ordering::Relaxed),
             pending: c.pending.load(Ordering::Acquire),
         }
+    }
+
+    /// The latest attempts, oldest first (at most 500).
+    pub fn log(&self) -> Vec<AttemptRecord> {
+        lock(&self.shared.log).iter().cloned().collect()
     }
 
     pub fn faults(&self) -> DeliveryFaults {
@@ -369,7 +394,7 @@ async fn deliver_in_order(
     settings: Settings,
 ) {
     for job in unit {
-        if attempt(http, &job, settings.first_timeout).await {
+        if attempt(http, shared, &job, 1, settings.first_timeout).await {
             shared
                 .counters
                 .delivered
@@ -388,10 +413,10 @@ async fn deliver_in_order(
 
 async fn retry(job: Job, shared: &Shared, http: &reqwest::Client, settings: Settings) {
     let mut backoff = settings.backoff;
-    for _ in 1..settings.max_attempts {
+    for number in 2..=settings.max_attempts {
         tokio::time::sleep(backoff).await;
         backoff = backoff.saturating_mul(2);
-        if attempt(http, &job, settings.retry_timeout).await {
+        if attempt(http, shared, &job, number, settings.retry_timeout).await {
             shared
                 .counters
                 .delivered
@@ -412,17 +437,43 @@ async fn retry(job: Job, shared: &Shared, http: &reqwest::Client, settings: Sett
     shared.finish(job.items.len());
 }
 
-async fn attempt(http: &reqwest::Client, job: &Job, timeout: Duration) -> bool {
+async fn attempt(
+    http: &reqwest::Client,
+    shared: &Shared,
+    job: &Job,
+    number: u32,
+    timeout: Duration,
+) -> bool {
     let sent = http
         .post(&job.url)
         .header(header::CONTENT_TYPE, "application/json")
         .body(job.body())
         .timeout(timeout)
         .send();
-    match tokio::time::timeout(timeout, sent).await {
-        Ok(Ok(response)) => response.status().is_success(),
-        _ => false,
+    let (delivered, outcome) = match tokio::time::timeout(timeout, sent).await {
+        Ok(Ok(response)) => (
+            response.status().is_success(),
+            response.status().as_u16().to_string(),
+        ),
+        Ok(Err(e)) if e.is_timeout() => (false, "timeout".to_owned()),
+        Ok(Err(e)) if e.is_connect() => (false, "connection error".to_owned()),
+        Ok(Err(_)) => (false, "request error".to_owned()),
+        Err(_) => (false, "timeout".to_owned()),
+    };
+    let mut log = lock(&shared.log);
+    if log.len() >= LOG_CAPACITY {
+        log.pop_front();
     }
+    log.push_back(AttemptRecord {
+        at: chrono::Utc::now().to_rfc3339(),
+        url: job.url.clone(),
+        kind: job.kind,
+        notifications: job.items.len(),
+        attempt: number,
+        outcome,
+        delivered,
+    });
+    delivered
 }
 
 // ---- control API -------------------------------------------------------------------------------
@@ -435,6 +486,7 @@ pub fn control_routes() -> Router<AppState> {
             get(get_faults).post(set_faults).delete(clear_faults),
         )
         .route("/delivery/stats", get(get_stats))
+        .route("/delivery/log", get(get_log))
 }
 
 async fn get_faults(State(state): State<AppState>) -> Response {
@@ -458,6 +510,10 @@ async fn set_faults(State(state): State<AppState>, body: Bytes) -> Response {
 async fn clear_faults(State(state): State<AppState>) -> Response {
     state.delivery.clear_faults();
     StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_log(State(state): State<AppState>) -> Response {
+    axum::Json(serde_json::json!({"value": state.delivery.log()})).into_response()
 }
 
 async fn get_stats(State(state): State<AppState>) -> Response {

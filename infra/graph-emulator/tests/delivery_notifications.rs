@@ -125,7 +125,8 @@ async fn failing_receiver_gets_retries_until_it_accepts() {
     let env = Env::start(fast_retries()).await;
     let receiver = Receiver::start().await;
     let list = env.new_list("Retry").await;
-    env.subscribe(&list, &receiver, "created", "s").await;
+    env.subscribe(&list, &receiver, "created", "retry-secret")
+        .await;
     receiver.fail_next(2);
     env.new_task(&list, json!({"title": "x"})).await;
     env.wait_delivery_idle().await;
@@ -139,6 +140,25 @@ async fn failing_receiver_gets_retries_until_it_accepts() {
         (stats.delivered, stats.failed_attempts, stats.abandoned),
         (1, 2, 0),
         "{stats:?}"
+    );
+    let log = env
+        .control(reqwest::Method::GET, "/delivery/log", None)
+        .await;
+    let attempts: Vec<(u64, &str)> = log.json["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["attempt"].as_u64().unwrap(),
+                a["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(attempts, vec![(1, "503"), (2, "503"), (3, "202")]);
+    assert!(
+        !log.json.to_string().contains("retry-secret"),
+        "the log must not carry clientState"
     );
 
     // A receiver that never accepts: abandoned after delivery_max_attempts.
