@@ -364,23 +364,23 @@ async fn worker(
     }
 }
 
-/// Joins neighbouring jobs for the same URL and kind into POSTs of at most `batch` items,
-/// keeping their order.
+/// Groups jobs for the same URL and kind into POSTs of at most `batch` items. Order is kept per
+/// URL; each POST goes out where its first notification stood.
 fn merge(unit: Vec<Job>, batch: usize) -> Vec<Job> {
     if batch <= 1 {
         return unit;
     }
     let mut merged: Vec<Job> = Vec::with_capacity(unit.len());
     for job in unit {
-        match merged.last_mut() {
-            Some(last)
-                if last.url == job.url
-                    && last.kind == job.kind
-                    && last.items.len() + job.items.len() <= batch =>
-            {
-                last.items.extend(job.items);
-            }
-            _ => merged.push(job),
+        // Only the newest POST for this URL may take more, or per-URL order would break.
+        let open = merged
+            .iter_mut()
+            .rev()
+            .find(|m| m.url == job.url && m.kind == job.kind)
+            .filter(|m| m.items.len() + job.items.len() <= batch);
+        match open {
+            Some(target) => target.items.extend(job.items),
+            None => merged.push(job),
         }
     }
     merged
@@ -518,4 +518,48 @@ async fn get_log(State(state): State<AppState>) -> Response {
 
 async fn get_stats(State(state): State<AppState>) -> Response {
     axum::Json(state.delivery.stats()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(url: &str, n: u64) -> Job {
+        Job {
+            url: url.to_owned(),
+            kind: Kind::Change,
+            items: vec![serde_json::json!(n)],
+        }
+    }
+
+    #[test]
+    fn merge_groups_per_url_keeps_order_and_respects_the_limit() {
+        let unit = vec![
+            job("a", 1),
+            job("b", 2),
+            job("a", 3),
+            job("a", 4),
+            job("b", 5),
+        ];
+        let merged = merge(unit, 2);
+        let shape: Vec<(String, Vec<serde_json::Value>)> =
+            merged.into_iter().map(|j| (j.url, j.items)).collect();
+        assert_eq!(
+            shape,
+            vec![
+                (
+                    "a".to_owned(),
+                    vec![serde_json::json!(1), serde_json::json!(3)]
+                ),
+                (
+                    "b".to_owned(),
+                    vec![serde_json::json!(2), serde_json::json!(5)]
+                ),
+                ("a".to_owned(), vec![serde_json::json!(4)]),
+            ]
+        );
+        let mut lifecycle = job("a", 9);
+        lifecycle.kind = Kind::Lifecycle;
+        assert_eq!(merge(vec![job("a", 1), lifecycle], 10).len(), 2);
+    }
 }
