@@ -31,6 +31,7 @@ type QueryMap = Query<HashMap<String, String>>;
 pub fn routes() -> Router<AppState> {
     let task = "/users/{id}/todo/lists/{list_id}/tasks/{task_id}";
     Router::new()
+        .route("/me/todo/{*rest}", axum::routing::any(me_is_delegated_only))
         .route("/users/{id}/todo/lists", get(list_lists).post(create_list))
         .route(
             "/users/{id}/todo/lists/{list_id}",
@@ -164,6 +165,15 @@ fn tasks_context(state: &AppState, user: &str, list_id: &str) -> String {
 /// the request that caused it never waits for it.
 fn notify(state: &AppState, change: &TaskChange) {
     crate::subscriptions::notify_task_change(state, change);
+}
+
+/// The emulator issues app-only tokens, which have no signed-in user (graph-facts §3.2).
+async fn me_is_delegated_only() -> Response {
+    graph_error(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        "/me request is only valid with delegated authentication flow.",
+    )
 }
 
 // ---- lists -------------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ async fn lists_can_be_renamed_and_deleted_but_not_the_default_one() {
 #[tokio::test]
 async fn unknown_user_list_and_task_are_404() {
     let env = Env::default().await;
+    let me = env.get("/me/todo/lists").await;
+    assert_eq!(me.status, 400, "app-only tokens have no /me: {}", me.json);
     let r = env
         .get("/users/00000000-0000-0000-0000-000000000000/todo/lists")
         .await;
