@@ -38,7 +38,9 @@ impl ControlClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, ControlError> {
-        let mut request = self.http.request(method.clone(), format!("{}{path}", self.control_url));
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.control_url));
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -76,7 +78,11 @@ impl ControlClient {
     }
 
     /// Creates a task as a person would (notifications fire); returns the task JSON.
-    pub async fn create_todo_task(&self, list_id: &str, task: &Value) -> Result<Value, ControlError> {
+    pub async fn create_todo_task(
+        &self,
+        list_id: &str,
+        task: &Value,
+    ) -> Result<Value, ControlError> {
         self.send(
             reqwest::Method::POST,
             &format!("/todo/lists/{list_id}/tasks"),
@@ -118,7 +124,8 @@ impl ControlClient {
 
     /// Notification delivery statistics.
     pub async fn delivery_stats(&self) -> Result<Value, ControlError> {
-        self.send(reqwest::Method::GET, "/delivery/stats", None).await
+        self.send(reqwest::Method::GET, "/delivery/stats", None)
+            .await
     }
 
     /// Any other control call, for what has no typed method yet.
