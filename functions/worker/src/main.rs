@@ -34,7 +34,17 @@ async fn main() -> Result<(), Error> {
             tasks: tasks.clone(),
             graph: graph.with_deadline(deadline),
         };
-        async move { Ok::<_, Error>(handle_batch(event.payload, &deps).await) }
+        async move {
+            let before = deps.graph.counters().snapshot();
+            let response = handle_batch(event.payload, &deps).await;
+            let after = deps.graph.counters().snapshot();
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            // EMF lines on stdout become CloudWatch metrics (Graph calls by operation and outcome).
+            for line in tasksync::graph::metrics::emf_lines("worker", &before, &after, now_ms) {
+                println!("{line}");
+            }
+            Ok::<_, Error>(response)
+        }
     }))
     .await
 }

@@ -11,6 +11,7 @@ mod batch;
 mod client;
 mod counters;
 mod error;
+pub mod metrics;
 pub mod models;
 mod planner;
 mod retry;
