@@ -105,3 +105,75 @@ pub trait TodoTaskRead: Send + Sync {
         task_id: &str,
     ) -> impl Future<Output = Result<Option<RemoteTodoTask>, crate::graph::GraphError>> + Send;
 }
+// --- Scheduler (issue 6): see docs/scheduler.md -------------------------------------------------
+
+/// Lists every binding (the scheduler enrolls each one it has no schedule for).
+pub trait BindingList: Send + Sync {
+    fn all_bindings(&self) -> impl Future<Output = Result<Vec<Binding>, StoreError>> + Send;
+}
+
+/// Removes a subscription record once Graph no longer has the subscription, so the webhook stops
+/// accepting its notifications.
+pub trait SubscriptionRemove: Send + Sync {
+    fn remove_subscription(
+        &self,
+        subscription_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Each binding's scheduling state (`crate::scheduler::BindingSchedule`), written with
+/// optimistic concurrency so two scheduler runs (or a run and a worker acting on a control
+/// hint) can never both act on one binding.
+pub trait ScheduleStore: Send + Sync {
+    /// Strongly consistent read.
+    fn get_schedule(
+        &self,
+        binding_id: &str,
+    ) -> impl Future<Output = Result<Option<crate::scheduler::BindingSchedule>, StoreError>> + Send;
+
+    /// Writes `schedule` if the stored revision still equals `schedule.revision` (0: the item must
+    /// not exist yet) and returns the new revision; `ConditionFailed` when someone else wrote
+    /// first.
+    fn put_schedule(
+        &self,
+        schedule: &crate::scheduler::BindingSchedule,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes the schedule if its revision still equals `revision`.
+    fn delete_schedule(
+        &self,
+        binding_id: &str,
+        revision: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Schedules whose due time (`gsi1sk`) is at or before `now`, oldest first, at most `limit`
+    /// (one Query on gsi1; eventually consistent, the lease write re-checks).
+    fn due_schedules(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<crate::scheduler::BindingSchedule>, StoreError>> + Send;
+
+    /// The ids of every binding that has a schedule.
+    fn scheduled_binding_ids(
+        &self,
+    ) -> impl Future<Output = Result<std::collections::HashSet<String>, StoreError>> + Send;
+}
+
+/// The ETags the mapping recorded for a remote task when it was last synced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MappedEtags {
+    pub etag: Option<String>,
+    /// Planner only: the task details' own ETag (graph-facts §2.4).
+    pub details_etag: Option<String>,
+}
+
+/// The remote ETags of every task the mapping holds for one binding, by remote task id: what a
+/// sweep compares the listing with, so only differing, new and vanished tasks become hints.
+pub trait RemoteEtagIndex: Send + Sync {
+    fn mapped_remote_etags(
+        &self,
+        binding_id: &str,
+    ) -> impl Future<Output = Result<std::collections::HashMap<String, MappedEtags>, StoreError>> + Send;
+}
+

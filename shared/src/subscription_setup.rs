@@ -1,15 +1,17 @@
 //! Connecting a To Do binding to Graph's change notifications: a subscription on the list's
 //! tasks, with a fresh random clientState that only the sync table keeps.
 //!
-//! The scheduler (issue 6) owns renewal and repair; this is the creation step it and the local
-//! run share.
+//! The scheduler (issue 6) owns renewal and repair (`crate::scheduler::subscription`); this is
+//! the first connection, which also records the subscription on the binding's schedule so the
+//! scheduler renews it instead of meeting a 409 for a subscription it does not know.
 
 use chrono::{DateTime, Utc};
 
 use crate::graph::GraphClient;
 use crate::graph::models::subscription::NewSubscription;
 use crate::model::{Binding, RemoteKind, SubscriptionRecord};
-use crate::ports::{BindingSave, StoreError, SubscriptionSave};
+use crate::ports::{BindingSave, ScheduleStore, StoreError, SubscriptionSave};
+use crate::scheduler::{BindingSchedule, SchedulerSettings};
 
 /// Where Graph posts change and lifecycle notifications (the webhook's two paths).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +57,7 @@ pub fn new_client_state() -> String {
 /// A change made between Graph's answer and the record being saved is rejected by the webhook as
 /// coming from an unknown subscription; the binding's resync (queued by the caller) and the
 /// scheduler's sweep pick it up, so nothing is lost.
-pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave>(
+pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave + ScheduleStore>(
     graph: &GraphClient,
     store: &S,
     binding: &Binding,
@@ -87,6 +89,16 @@ pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave>(
         expires_at: created.expiration_date_time,
     };
     store.save_subscription(&record).await?;
+    let now = Utc::now();
+    let mut schedule = store
+        .get_schedule(&binding.id)
+        .await?
+        .unwrap_or_else(|| BindingSchedule::new(&binding.id, binding.remote, now));
+    schedule.subscription_id = Some(record.id.clone());
+    schedule.subscription_expires_at = Some(record.expires_at);
+    schedule.subscription_failure = None;
+    schedule.refresh_due(&SchedulerSettings::default());
+    store.put_schedule(&schedule).await?;
     Ok(record)
 }
 

@@ -31,6 +31,11 @@ impl DynamoSyncStore {
         &self.table
     }
 
+    /// The SDK client, for the other sync-table item types' adapters (`dynamodb_schedule`).
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         // Consistent reads: a subscription saved a moment ago must already verify notifications.
         let output = self

@@ -103,6 +103,15 @@ impl MemoryStore {
         items.into_iter().map(|(_, item)| item).collect()
     }
 
+    /// Runs `f` on the sync table's items under the store's lock, so a read-check-write is atomic
+    /// like a DynamoDB conditional write (the scheduler's store code uses it).
+    pub(crate) fn with_sync_items<R>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<(String, String), Item>) -> R,
+    ) -> R {
+        f(&mut self.lock().sync)
+    }
+
     fn get_sync(&self, key: &Item) -> Result<Option<Item>, StoreError> {
         let key = key_of(key, PK, SK)?;
         Ok(self.lock().sync.get(&key).cloned())

@@ -1,0 +1,442 @@
+//! The safety-net sweep of one binding: compare what Graph lists with the ETags the mapping
+//! recorded, and turn only the differences into hints. Planner has no change notifications
+//! (graph-facts §1.10), so for Planner this *is* the change feed; for To Do it is a delta round
+//! (§3.3) that catches what notifications missed.
+//!
+//! The cost grows with what changed: an unchanged plan costs its listing pages and one mapping
+//! query, writes nothing to Graph or the tasks table and enqueues nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use super::schedule::{BindingSchedule, GuardReport, interval_length, planner_interval};
+use super::settings::SchedulerSettings;
+use crate::graph::models::todo::TodoChange;
+use crate::graph::{GraphClient, GraphError};
+use crate::model::{Binding, RemoteKind};
+use crate::ports::{HintSend, MappedEtags, QueueError, RemoteEtagIndex, StoreError};
+use crate::queue_message::Hint;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("Graph: {0}")]
+    Graph(#[from] GraphError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("queue: {0}")]
+    Queue(#[from] QueueError),
+}
+
+impl SweepError {
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            SweepError::Graph(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
+/// What one sweep found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SweepStats {
+    pub listed: usize,
+    pub mapped: usize,
+    pub changed: usize,
+    pub vanished: usize,
+    pub hints: usize,
+    /// Deletions the guard held back.
+    pub withheld: usize,
+    /// A full comparison rather than an incremental delta round.
+    pub full: bool,
+}
+
+/// One remote task as listed: its ETags (details only for Planner).
+#[derive(Debug, Clone)]
+struct Listed {
+    id: String,
+    etag: Option<String>,
+    details_etag: Option<String>,
+}
+
+/// Differences between a listing and the mapping.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Diff {
+    /// New, or ETag / details ETag differs from the recorded base.
+    pub changed: Vec<String>,
+    /// Mapped, but no longer listed.
+    pub vanished: Vec<String>,
+}
+
+/// A recorded base without an ETag counts as different: better one hint too many than a change
+/// never seen. (The reconcile engine records both ETags, docs/scheduler.md.)
+fn differs(listed: &Listed, mapped: &MappedEtags, with_details: bool) -> bool {
+    if listed.etag.is_none() || listed.etag != mapped.etag {
+        return true;
+    }
+    with_details && (mapped.details_etag.is_none() || listed.details_etag != mapped.details_etag)
+}
+
+fn diff(listed: &[Listed], mapped: &HashMap<String, MappedEtags>, with_details: bool) -> Diff {
+    let mut seen = HashSet::with_capacity(listed.len());
+    let mut out = Diff::default();
+    for task in listed {
+        if !seen.insert(task.id.as_str()) {
+            continue;
+        }
+        match mapped.get(&task.id) {
+            Some(base) if !differs(task, base, with_details) => {}
+            _ => out.changed.push(task.id.clone()),
+        }
+    }
+    let mut vanished: Vec<String> = mapped
+        .keys()
+        .filter(|id| !seen.contains(id.as_str()))
+        .cloned()
+        .collect();
+    vanished.sort();
+    out.vanished = vanished;
+    out
+}
+
+/// DESIGN.md principle 6: more than `guard_max_share` of the mapped tasks, and more than
+/// `guard_min_deletions`, vanishing at once looks like a broken listing, not people deleting.
+pub(crate) fn guard_blocks(vanished: usize, mapped: usize, settings: &SchedulerSettings) -> bool {
+    vanished > settings.guard_min_deletions
+        && (vanished as f64) > settings.guard_max_share * (mapped as f64)
+}
+
+/// Applies the guard to `diff.vanished`, recording or clearing the report; returns the ids whose
+/// deletion may go ahead.
+fn guarded_deletions(
+    vanished: Vec<String>,
+    mapped: usize,
+    schedule: &mut BindingSchedule,
+    now: DateTime<Utc>,
+    settings: &SchedulerSettings,
+    stats: &mut SweepStats,
+) -> Vec<String> {
+    stats.vanished = vanished.len();
+    if guard_blocks(vanished.len(), mapped, settings) && !schedule.deletions_approved {
+        tracing::error!(
+            binding_id = %schedule.binding_id,
+            vanished = vanished.len(),
+            mapped,
+            "mass-deletion guard: deletions withheld until an operator approves them"
+        );
+        schedule.deletion_guard = Some(GuardReport {
+            at: now,
+            vanished: u32::try_from(vanished.len()).unwrap_or(u32::MAX),
+            mapped: u32::try_from(mapped).unwrap_or(u32::MAX),
+        });
+        stats.withheld = vanished.len();
+        return Vec::new();
+    }
+    if !vanished.is_empty() {
+        schedule.deletions_approved = false;
+    }
+    schedule.deletion_guard = None;
+    vanished
+}
+
+/// Sweeps one binding and updates `schedule` (next sweep, delta link, activity, guard). Hints
+/// are sent before anything is recorded, so a failed send loses nothing: the next sweep finds
+/// the same differences.
+#[allow(clippy::too_many_arguments)]
+pub async fn sweep_binding<X, Q>(
+    index: &X,
+    queue: &Q,
+    graph: &GraphClient,
+    settings: &SchedulerSettings,
+    binding: &Binding,
+    schedule: &mut BindingSchedule,
+    now: DateTime<Utc>,
+    full_round: bool,
+) -> Result<SweepStats, SweepError>
+where
+    X: RemoteEtagIndex,
+    Q: HintSend,
+{
+    let stats = match binding.remote {
+        RemoteKind::Planner => {
+            sweep_planner(index, queue, graph, settings, binding, schedule, now).await?
+        }
+        RemoteKind::Todo => {
+            sweep_todo(
+                index, queue, graph, settings, binding, schedule, now, full_round,
+            )
+            .await?
+        }
+    };
+    schedule.last_swept_at = Some(now);
+    if stats.changed > 0 || stats.vanished > 0 {
+        schedule.last_change_at = Some(now);
+    }
+    schedule.sweep_failure = None;
+    Ok(stats)
+}
+
+async fn sweep_planner<X: RemoteEtagIndex, Q: HintSend>(
+    index: &X,
+    queue: &Q,
+    graph: &GraphClient,
+    settings: &SchedulerSettings,
+    binding: &Binding,
+    schedule: &mut BindingSchedule,
+    now: DateTime<Utc>,
+) -> Result<SweepStats, SweepError> {
+    let plan = &binding.remote_container_id;
+    let mapped = index.mapped_remote_etags(&binding.id).await?;
+    let (listed, open) = match graph.planner().list_plan_tasks_with_details(plan).await {
+        Ok(tasks) => {
+            let open = tasks
+                .iter()
+                .filter(|t| t.percent_complete.unwrap_or(0) < 100)
+                .count();
+            let listed = tasks
+                .into_iter()
+                .map(|t| Listed {
+                    details_etag: t.details.as_ref().and_then(|d| d.etag.clone()),
+                    id: t.id,
+                    etag: t.etag,
+                })
+                .collect::<Vec<_>>();
+            (listed, open)
+        }
+        // Expanding details on the listing is undocumented (DESIGN.md): read the details of
+        // the tasks whose own ETag is unchanged, twenty per $batch.
+        Err(GraphError::BadRequest { .. }) => {
+            listing_without_expansion(graph, plan, &mapped).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let found = diff(&listed, &mapped, true);
+    let mut stats = SweepStats {
+        listed: listed.len(),
+        mapped: mapped.len(),
+        changed: found.changed.len(),
+        full: true,
+        ..SweepStats::default()
+    };
+    let deletions = guarded_deletions(
+        found.vanished,
+        mapped.len(),
+        schedule,
+        now,
+        settings,
+        &mut stats,
+    );
+    let hints: Vec<Hint> = found
+        .changed
+        .iter()
+        .chain(deletions.iter())
+        .map(|id| Hint::RemotePlannerTask {
+            binding_id: binding.id.clone(),
+            task_id: id.clone(),
+        })
+        .collect();
+    queue.send_hints(&hints).await?;
+    stats.hints = hints.len();
+    let active_since = if stats.changed > 0 || !deletions.is_empty() {
+        Some(now)
+    } else {
+        schedule.last_change_at
+    };
+    schedule.interval = planner_interval(active_since, open, now, settings);
+    schedule.next_sweep_at = now + interval_length(schedule.interval, settings);
+    Ok(stats)
+}
+
+async fn listing_without_expansion(
+    graph: &GraphClient,
+    plan: &str,
+    mapped: &HashMap<String, MappedEtags>,
+) -> Result<(Vec<Listed>, usize), SweepError> {
+    let tasks = graph.planner().list_plan_tasks(plan).await?;
+    let open = tasks
+        .iter()
+        .filter(|t| t.percent_complete.unwrap_or(0) < 100)
+        .count();
+    let unchanged: Vec<&str> = tasks
+        .iter()
+        .filter(|t| {
+            mapped
+                .get(&t.id)
+                .is_some_and(|m| t.etag.is_some() && m.etag == t.etag)
+        })
+        .map(|t| t.id.as_str())
+        .collect();
+    let mut details: HashMap<String, Option<String>> = HashMap::new();
+    if !unchanged.is_empty() {
+        for (id, outcome) in graph.planner().get_task_details_many(&unchanged).await? {
+            // A failed item reads as "unknown", which the comparison treats as a change.
+            details.insert(id, outcome.ok().and_then(|d| d.etag));
+        }
+    }
+    let listed = tasks
+        .into_iter()
+        .map(|t| Listed {
+            details_etag: details.get(&t.id).cloned().flatten(),
+            id: t.id,
+            etag: t.etag,
+        })
+        .collect();
+    Ok((listed, open))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sweep_todo<X: RemoteEtagIndex, Q: HintSend>(
+    index: &X,
+    queue: &Q,
+    graph: &GraphClient,
+    settings: &SchedulerSettings,
+    binding: &Binding,
+    schedule: &mut BindingSchedule,
+    now: DateTime<Utc>,
+    full_round: bool,
+) -> Result<SweepStats, SweepError> {
+    let todo = graph.todo();
+    let link = if full_round {
+        None
+    } else {
+        schedule.delta_link.clone()
+    };
+    let (round, full) = match todo
+        .delta(
+            &binding.user_id,
+            &binding.remote_container_id,
+            link.as_deref(),
+        )
+        .await
+    {
+        Ok(round) => (round, link.is_none()),
+        Err(GraphError::DeltaExpired) if link.is_some() => (
+            todo.delta(&binding.user_id, &binding.remote_container_id, None)
+                .await?,
+            true,
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let mapped = index.mapped_remote_etags(&binding.id).await?;
+    let mut stats = SweepStats {
+        mapped: mapped.len(),
+        full,
+        ..SweepStats::default()
+    };
+    let (changed, vanished) = if full {
+        // A first round lists the current state (deleted items are not returned): compare it
+        // with the mapping like a Planner listing.
+        let listed: Vec<Listed> = round
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                TodoChange::Upsert(task) => Some(Listed {
+                    id: task.id.clone(),
+                    etag: task.etag.clone(),
+                    details_etag: None,
+                }),
+                TodoChange::Removed { .. } => None,
+            })
+            .collect();
+        stats.listed = listed.len();
+        let found = diff(&listed, &mapped, false);
+        (found.changed, found.vanished)
+    } else {
+        let mut changed = Vec::new();
+        let mut vanished = Vec::new();
+        let mut seen = HashSet::new();
+        for change in &round.changes {
+            match change {
+                TodoChange::Upsert(task) => {
+                    stats.listed += 1;
+                    let echo = mapped
+                        .get(&task.id)
+                        .is_some_and(|m| task.etag.is_some() && m.etag == task.etag);
+                    if !echo && seen.insert(task.id.clone()) {
+                        changed.push(task.id.clone());
+                    }
+                }
+                TodoChange::Removed { id, .. } => {
+                    if mapped.contains_key(id) && seen.insert(id.clone()) {
+                        vanished.push(id.clone());
+                    }
+                }
+            }
+        }
+        (changed, vanished)
+    };
+    stats.changed = changed.len();
+    let deletions = guarded_deletions(vanished, mapped.len(), schedule, now, settings, &mut stats);
+    let hints: Vec<Hint> = changed
+        .iter()
+        .chain(deletions.iter())
+        .map(|id| Hint::RemoteTodoTask {
+            binding_id: binding.id.clone(),
+            task_id: id.clone(),
+        })
+        .collect();
+    queue.send_hints(&hints).await?;
+    stats.hints = hints.len();
+    // While the guard withholds deletions, the next round starts over, so it finds them again
+    // by comparison instead of losing them behind an advanced deltaLink.
+    schedule.delta_link = if stats.withheld > 0 {
+        None
+    } else {
+        Some(round.delta_link)
+    };
+    schedule.interval = super::schedule::IntervalClass::SafetyNet;
+    schedule.next_sweep_at = now + interval_length(schedule.interval, settings);
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(id: &str, etag: &str, details: Option<&str>) -> Listed {
+        Listed {
+            id: id.into(),
+            etag: Some(etag.into()),
+            details_etag: details.map(Into::into),
+        }
+    }
+
+    fn base(etag: &str, details: Option<&str>) -> MappedEtags {
+        MappedEtags {
+            etag: Some(etag.into()),
+            details_etag: details.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn only_differences_become_changes() {
+        let mapped = HashMap::from([
+            ("same".to_owned(), base("1", Some("d1"))),
+            ("task".to_owned(), base("1", Some("d1"))),
+            ("details".to_owned(), base("1", Some("d1"))),
+            ("gone".to_owned(), base("1", Some("d1"))),
+        ]);
+        let listing = [
+            listed("same", "1", Some("d1")),
+            listed("task", "2", Some("d1")),
+            listed("details", "1", Some("d2")),
+            listed("new", "1", Some("d1")),
+        ];
+        let d = diff(&listing, &mapped, true);
+        assert_eq!(d.changed, vec!["task", "details", "new"]);
+        assert_eq!(d.vanished, vec!["gone"]);
+        // To Do has no details ETag: only the task's counts.
+        let d = diff(&[listed("details", "1", None)], &mapped, false);
+        assert!(d.changed.is_empty());
+    }
+
+    #[test]
+    fn the_guard_needs_both_a_share_and_a_count() {
+        let s = SchedulerSettings::default();
+        assert!(!guard_blocks(5, 6, &s), "a few deletions always pass");
+        assert!(guard_blocks(6, 10, &s));
+        assert!(!guard_blocks(6, 100, &s));
+        assert!(!guard_blocks(50, 100, &s), "exactly half is allowed");
+        assert!(guard_blocks(51, 100, &s));
+    }
+}
