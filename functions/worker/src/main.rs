@@ -2,12 +2,11 @@
 //! environment (the client's token cache and connection pool then serve every warm invocation)
 //! and runs `tasksync::worker::handle_batch`, the same handler the local run and the tests call.
 
-use std::time::SystemTime;
-
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tasksync::config::{AwsResources, GraphEndpoints, ProcessEnv};
 use tasksync::graph::{GraphClient, HttpOptions, http_client};
+use tasksync::queue::SqsHintQueue;
 use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
 use tasksync::worker::{SAFETY_MARGIN, WorkerDeps, handle_batch, invocation_deadline};
 
@@ -25,15 +24,16 @@ async fn main() -> Result<(), Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let sync = DynamoSyncStore::new(dynamodb.clone(), resources.sync_table);
     let tasks = DynamoTaskStore::new(dynamodb, resources.tasks_table);
+    let queue = SqsHintQueue::new(aws_sdk_sqs::Client::new(&aws), resources.work_queue_url);
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let deadline =
-            invocation_deadline(event.context.deadline, SystemTime::now(), SAFETY_MARGIN);
-        let deps = WorkerDeps {
-            bindings: sync.clone(),
-            tasks: tasks.clone(),
-            graph: graph.with_deadline(deadline),
-        };
+        let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);
+        let deps = WorkerDeps::new(
+            sync.clone(),
+            tasks.clone(),
+            graph.with_deadline(deadline),
+            queue.clone(),
+        );
         async move {
             let before = deps.graph.counters().snapshot();
             let response = handle_batch(event.payload, &deps).await;
