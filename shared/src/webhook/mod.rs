@@ -67,6 +67,13 @@ pub struct WebhookSettings {
     /// nothing; the ids read so far are cached, so Graph's retry gets further. Bounds the time
     /// and cost a forged body with thousands of distinct ids can cause.
     pub max_store_lookups_per_request: usize,
+    /// How long the request's awaited I/O (subscription lookups and the enqueue) may take in
+    /// all. Past it the answer is 503 and nothing is acknowledged. Graph counts an answer after
+    /// 3 s as failed, and an endpoint whose answers often take longer than 3 s (or 10 s) is
+    /// delayed or has its notifications dropped (graph-facts §1.7); a hung DynamoDB or SQS call
+    /// must not hold the answer until the Lambda timeout. The deadline uses Tokio's timer, so
+    /// the handler must run on a runtime with time enabled (every runtime in this project is).
+    pub answer_deadline: Duration,
 }
 
 impl Default for WebhookSettings {
@@ -78,6 +85,7 @@ impl Default for WebhookSettings {
             unknown_subscription_cache_ttl: Duration::from_secs(30),
             subscription_cache_capacity: 10_000,
             max_store_lookups_per_request: 50,
+            answer_deadline: Duration::from_secs(2),
         }
     }
 }
@@ -203,7 +211,8 @@ async fn route<S: SubscriptionLookup, Q: HintSend>(
             return only(response::bad_request(e.to_string()));
         }
     };
-    notify(collection.items, deps).await
+    let deadline = tokio::time::Instant::now() + deps.settings.answer_deadline;
+    notify(collection.items, deps, deadline).await
 }
 
 /// Answers the handshake, or refuses a token no Graph would send.
@@ -224,6 +233,7 @@ fn validate(token: String) -> Response<Body> {
 async fn notify<S: SubscriptionLookup, Q: HintSend>(
     items: Vec<Result<Notification, crate::notification::ItemError>>,
     deps: &WebhookDeps<S, Q>,
+    deadline: tokio::time::Instant,
 ) -> HandledRequest {
     let mut counts = WebhookCounts::default();
     let mut hints: Vec<Hint> = Vec::new();
@@ -254,7 +264,7 @@ async fn notify<S: SubscriptionLookup, Q: HintSend>(
             }
         };
         let subscription_id = notification.envelope().subscription_id.as_str();
-        let record = match lookup(subscription_id, deps, &mut counts).await {
+        let record = match lookup(subscription_id, deps, &mut counts, deadline).await {
             Ok(Cached::Found(record)) => record,
             Ok(Cached::NotFound) => {
                 counts.reject(RejectReason::UnknownSubscription);
@@ -279,6 +289,14 @@ async fn notify<S: SubscriptionLookup, Q: HintSend>(
                     status = 503,
                     budget = deps.settings.max_store_lookups_per_request,
                     "too many distinct uncached subscriptions in one request; nothing enqueued"
+                );
+                return finish(response::unavailable(), counts, deps);
+            }
+            Err(LookupFailure::DeadlinePassed) => {
+                warn!(
+                    status = 503,
+                    deadline_ms = deps.settings.answer_deadline.as_millis() as u64,
+                    "subscription lookup did not finish within the answer deadline; nothing enqueued"
                 );
                 return finish(response::unavailable(), counts, deps);
             }
@@ -315,8 +333,18 @@ async fn notify<S: SubscriptionLookup, Q: HintSend>(
 
     if !hints.is_empty() {
         let started = Instant::now();
-        let sent = deps.queue.send_hints(&hints).await;
+        let sent = tokio::time::timeout_at(deadline, deps.queue.send_hints(&hints)).await;
         counts.enqueue_latency = Some(started.elapsed());
+        let Ok(sent) = sent else {
+            // Some hints may have reached the queue; Graph's retry re-sends them, harmlessly.
+            warn!(
+                status = 503,
+                hints = hints.len(),
+                deadline_ms = deps.settings.answer_deadline.as_millis() as u64,
+                "enqueue did not finish within the answer deadline; nothing acknowledged"
+            );
+            return finish(response::unavailable(), counts, deps);
+        };
         if let Err(e) = sent {
             let response = match e {
                 QueueError::Config(_) => response::internal_error(),
@@ -364,6 +392,7 @@ enum LookupFailure {
     Store(StoreError),
     BrokenRecord(String),
     BudgetExceeded,
+    DeadlinePassed,
 }
 
 /// Finds a subscription through the cache; a miss costs one unit of the request's budget.
@@ -371,6 +400,7 @@ async fn lookup<S: SubscriptionLookup, Q: HintSend>(
     subscription_id: &str,
     deps: &WebhookDeps<S, Q>,
     counts: &mut WebhookCounts,
+    deadline: tokio::time::Instant,
 ) -> Result<Cached, LookupFailure> {
     if let Some(cached) = deps.cache.get(subscription_id) {
         return Ok(cached);
@@ -379,7 +409,8 @@ async fn lookup<S: SubscriptionLookup, Q: HintSend>(
         return Err(LookupFailure::BudgetExceeded);
     }
     counts.store_lookups += 1;
-    let found = match deps.store.find_subscription(subscription_id).await {
+    let read = tokio::time::timeout_at(deadline, deps.store.find_subscription(subscription_id));
+    let found = match read.await.map_err(|_| LookupFailure::DeadlinePassed)? {
         Ok(Some(record)) => Cached::Found(record),
         Ok(None) => Cached::NotFound,
         Err(StoreError::InvalidItem(reason)) => return Err(LookupFailure::BrokenRecord(reason)),
