@@ -3,3 +3,4 @@
 pub mod adapter_contract;
 pub mod aws;
 pub mod moto;
+pub mod scheduler_harness;

@@ -82,7 +82,7 @@ pub fn schedule_key(binding_id: &str) -> Item {
 
 /// Fixed-width UTC text, so the index's string order is time order.
 pub fn sortable_time(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    at.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
 }
 
 /// Upper bound for "due at or before `now`" in gsi1sk order (`#` < `$`).

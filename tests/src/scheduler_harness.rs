@@ -1,0 +1,331 @@
+//! A world for the scheduler's end-to-end tests and benchmark: moto (sync table, work queue) from
+//! template.yaml, the Graph emulator, the real webhook served over loopback HTTP (so subscription
+//! handshakes and lifecycle events are real), a Graph client, and the scheduler's deps wired to
+//! them, plus helpers to make bindings, seed plans and record mappings as the reconcile engine
+//! would.
+
+// Test support: failing loudly on broken setup is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use graph_emulator::{ControlClient, EmulatorConfig, RunningEmulator};
+use serde_json::{Value, json};
+use tasksync::graph::{GraphClient, GraphSettings, HttpOptions, Secret, http_client};
+use tasksync::local::lambda_http_server::{self, LocalHttpServer};
+use tasksync::model::{Binding, RemoteKind};
+use tasksync::ports::BindingSave;
+use tasksync::queue::SqsHintQueue;
+use tasksync::queue_message::{Hint, decode};
+use tasksync::scheduler::{RunContext, SchedulerDeps, SchedulerSettings, TickReport, run_tick};
+use tasksync::store::DynamoSyncStore;
+use tasksync::store::schedule_item::mapping_index_attributes;
+use tasksync::subscription_setup::WebhookUrls;
+use tasksync::webhook::{MetricsSink, WebhookDeps, WebhookSettings};
+
+use crate::aws::MotoAws;
+
+pub struct SchedulerWorld {
+    pub aws: MotoAws,
+    pub emulator: RunningEmulator,
+    pub control: ControlClient,
+    pub store: DynamoSyncStore,
+    pub queue: SqsHintQueue,
+    pub webhook: LocalHttpServer,
+    pub graph: GraphClient,
+    pub settings: SchedulerSettings,
+    pub user_id: String,
+}
+
+impl SchedulerWorld {
+    pub async fn start() -> Self {
+        Self::start_with(EmulatorConfig::default()).await
+    }
+
+    pub async fn start_with(config: EmulatorConfig) -> Self {
+        let aws = crate::aws::provisioned().await.expect("moto");
+        let emulator = graph_emulator::start(config, "127.0.0.1:0")
+            .await
+            .expect("emulator");
+        let config = emulator.state.config.clone();
+        let control = ControlClient::new(emulator.control_url.clone());
+        let store = DynamoSyncStore::new(aws.dynamodb.clone(), aws.resources.sync_table());
+        let queue = SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url());
+        let webhook_deps = Arc::new(
+            WebhookDeps::new(
+                store.clone(),
+                queue.clone(),
+                WebhookSettings {
+                    expected_tenant_id: Some(config.tenant_id.clone()),
+                    ..WebhookSettings::default()
+                },
+            )
+            .with_metrics(MetricsSink::Discard),
+        );
+        let webhook = lambda_http_server::serve("127.0.0.1:0", move |request| {
+            let deps = Arc::clone(&webhook_deps);
+            async move { tasksync::webhook::handle(request, &deps).await }
+        })
+        .await
+        .expect("webhook on loopback");
+        let graph = GraphClient::new(
+            GraphSettings {
+                graph_base_url: emulator.graph_base_url.clone(),
+                token_url: emulator.token_url.clone(),
+                tenant_id: config.tenant_id.clone(),
+                client_id: config.client_id.clone(),
+                client_secret: Secret::new(config.client_secret.clone()),
+                scope: GraphSettings::DEFAULT_SCOPE.to_owned(),
+            },
+            http_client(&HttpOptions::default()).expect("http client"),
+        )
+        .expect("graph client");
+        let settings = SchedulerSettings {
+            webhook: WebhookUrls::under(&webhook.base_url()),
+            tenant_id: config.tenant_id.clone(),
+            ..SchedulerSettings::default()
+        };
+        Self {
+            aws,
+            emulator,
+            control,
+            store,
+            queue,
+            webhook,
+            graph,
+            settings,
+            user_id: config.user_id.clone(),
+        }
+    }
+
+    pub fn deps(&self) -> SchedulerDeps<DynamoSyncStore, SqsHintQueue> {
+        SchedulerDeps {
+            store: self.store.clone(),
+            queue: self.queue.clone(),
+            graph: self.graph.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// The emulator's clock (which `advance_clock` moves); the scheduler runs on it.
+    pub async fn now(&self) -> DateTime<Utc> {
+        let v = self
+            .control
+            .call(reqwest::Method::GET, "/clock", None)
+            .await
+            .expect("clock");
+        DateTime::parse_from_rfc3339(v["now"].as_str().expect("now"))
+            .expect("rfc3339")
+            .with_timezone(&Utc)
+    }
+
+    pub async fn advance_clock(&self, seconds: i64) {
+        self.control
+            .call(
+                reqwest::Method::POST,
+                "/clock/advance",
+                Some(&json!({ "seconds": seconds })),
+            )
+            .await
+            .expect("advance clock");
+    }
+
+    /// One scheduler run at the emulator's current time, with 50 s to spare.
+    pub async fn tick(&self) -> TickReport {
+        let now = self.now().await;
+        self.tick_at(now).await
+    }
+
+    pub async fn tick_at(&self, now: DateTime<Utc>) -> TickReport {
+        let ctx = RunContext::new(now, Instant::now() + Duration::from_secs(50));
+        run_tick(&self.deps(), &ctx).await
+    }
+
+    /// A new To Do list and a binding to it (no subscription yet: the scheduler makes it).
+    pub async fn todo_binding(&self, id: &str) -> Binding {
+        let list_id = self
+            .control
+            .create_todo_list(&self.user_id, &format!("list {id}"))
+            .await
+            .expect("list");
+        let binding = Binding {
+            id: id.to_owned(),
+            local_list_id: format!("local-{id}"),
+            remote: RemoteKind::Todo,
+            user_id: self.user_id.clone(),
+            remote_container_id: list_id,
+        };
+        self.store.save_binding(&binding).await.expect("binding");
+        binding
+    }
+
+    /// A new plan with `tasks` tasks (bulk-seeded) and a binding to it.
+    pub async fn planner_binding(&self, id: &str, tasks: usize) -> Binding {
+        let plan = self
+            .control
+            .call(
+                reqwest::Method::POST,
+                "/planner/plans",
+                Some(&json!({ "title": format!("plan {id}") })),
+            )
+            .await
+            .expect("plan");
+        let plan_id = plan["id"].as_str().expect("plan id").to_owned();
+        self.seed_plan(&plan_id, tasks, "task").await;
+        let binding = Binding {
+            id: id.to_owned(),
+            local_list_id: format!("local-{id}"),
+            remote: RemoteKind::Planner,
+            user_id: String::new(),
+            remote_container_id: plan_id,
+        };
+        self.store.save_binding(&binding).await.expect("binding");
+        binding
+    }
+
+    pub async fn seed_plan(&self, plan_id: &str, tasks: usize, prefix: &str) {
+        if tasks == 0 {
+            return;
+        }
+        let bodies: Vec<Value> = (0..tasks)
+            .map(|i| json!({ "title": format!("{prefix} {i}") }))
+            .collect();
+        self.control
+            .call(
+                reqwest::Method::POST,
+                &format!("/planner/plans/{plan_id}/tasks"),
+                Some(&Value::Array(bodies)),
+            )
+            .await
+            .expect("bulk seed");
+    }
+
+    /// Records every task of the plan as synced, with its current ETags, the way the reconcile
+    /// engine's mapping items carry them (docs/scheduler.md "What the mapping must carry").
+    pub async fn record_plan_as_synced(&self, binding: &Binding) -> Vec<String> {
+        let tasks = self
+            .graph
+            .planner()
+            .list_plan_tasks_with_details(&binding.remote_container_id)
+            .await
+            .expect("listing");
+        let mut ids = Vec::new();
+        for task in tasks {
+            let details = task.details.as_ref().and_then(|d| d.etag.clone());
+            self.record_mapping(binding, &task.id, task.etag.as_deref(), details.as_deref())
+                .await;
+            ids.push(task.id);
+        }
+        ids
+    }
+
+    /// Records every task of a To Do list as synced with its current ETag.
+    pub async fn record_todo_list_as_synced(&self, binding: &Binding) -> Vec<String> {
+        let tasks = self
+            .graph
+            .todo()
+            .list_tasks(&binding.user_id, &binding.remote_container_id)
+            .await
+            .expect("listing");
+        let mut ids = Vec::new();
+        for task in tasks {
+            self.record_mapping(binding, &task.id, task.etag.as_deref(), None)
+                .await;
+            ids.push(task.id);
+        }
+        ids
+    }
+
+    /// A remote-keyed mapping item with only what the sweep reads.
+    pub async fn record_mapping(
+        &self,
+        binding: &Binding,
+        remote_id: &str,
+        etag: Option<&str>,
+        details_etag: Option<&str>,
+    ) {
+        let kind = match binding.remote {
+            RemoteKind::Todo => "todo",
+            RemoteKind::Planner => "planner",
+        };
+        let mut item = mapping_index_attributes(&binding.id, remote_id, etag, details_etag);
+        item.insert(
+            "pk".into(),
+            AttributeValue::S(format!("remote#{kind}#{remote_id}")),
+        );
+        item.insert("sk".into(), AttributeValue::S("mapping".into()));
+        self.aws
+            .dynamodb
+            .put_item()
+            .table_name(self.aws.resources.sync_table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("mapping item");
+    }
+
+    /// Takes every message on the work queue (webhook and scheduler hints alike), decoded.
+    pub async fn drain_hints(&self) -> Vec<Hint> {
+        let mut hints = Vec::new();
+        loop {
+            let batch = self.queue.receive(10, 0).await.expect("receive");
+            if batch.is_empty() {
+                return hints;
+            }
+            for message in batch {
+                hints.push(decode(&message.body).expect("decodable hint"));
+                self.queue
+                    .delete(&message.receipt_handle)
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+
+    /// Drains the queue until a hint matching `wanted` arrived or `within` passed; returns every
+    /// hint drained.
+    pub async fn wait_for_hint(
+        &self,
+        within: Duration,
+        wanted: impl Fn(&Hint) -> bool,
+    ) -> Vec<Hint> {
+        let deadline = Instant::now() + within;
+        let mut hints = Vec::new();
+        loop {
+            hints.extend(self.drain_hints().await);
+            if hints.iter().any(&wanted) || Instant::now() >= deadline {
+                return hints;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Graph requests this world's client made for one operation (all outcomes).
+    pub fn calls(&self, operation: &str) -> u64 {
+        self.graph.counters().total(operation)
+    }
+
+    /// Every request this world's client made, all operations.
+    pub fn total_calls(&self) -> u64 {
+        self.graph
+            .counters()
+            .snapshot()
+            .iter()
+            .filter(|((name, _), _)| *name != "token")
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// The subscriptions the emulator holds (with their clientState, control API).
+    pub async fn emulator_subscriptions(&self) -> Vec<Value> {
+        let v = self
+            .control
+            .call(reqwest::Method::GET, "/subscriptions", None)
+            .await
+            .expect("subscriptions");
+        v["value"].as_array().cloned().unwrap_or_default()
+    }
+}
