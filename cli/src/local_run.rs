@@ -14,7 +14,7 @@ use serde_json::json;
 use tasksync::graph::{GraphClient, GraphSettings, HttpOptions, Secret, http_client};
 use tasksync::local::lambda_http_server;
 use tasksync::local::work_pump::{PumpReport, pump_once};
-use tasksync::model::{Binding, LocalTask, RemoteKind};
+use tasksync::model::{Binding, LocalTask};
 use tasksync::ports::{HintSend, TaskRead};
 use tasksync::queue::MemoryHintQueue;
 use tasksync::queue_message::Hint;
@@ -98,11 +98,7 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
         },
         http_client(&HttpOptions::default())?,
     )?;
-    let worker = WorkerDeps {
-        bindings: store.clone(),
-        tasks: store.clone(),
-        graph: graph.clone(),
-    };
+    let worker = WorkerDeps::new(store.clone(), store.clone(), graph.clone(), queue.clone());
 
     println!("tasksync local: the whole system on this machine");
     println!("  Graph emulator  {}", emulator.graph_base_url);
@@ -122,13 +118,7 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
         config.user_id
     );
 
-    let binding = Binding {
-        id: BINDING_ID.to_owned(),
-        local_list_id: LOCAL_LIST.to_owned(),
-        remote: RemoteKind::Todo,
-        user_id: config.user_id.clone(),
-        remote_container_id: list_id.clone(),
-    };
+    let binding = Binding::todo(BINDING_ID, LOCAL_LIST, &config.user_id, &list_id);
     let expires = chrono::Utc::now() + chrono::Duration::minutes(4200);
     let subscription =
         connect_todo_binding(&graph, &store, &binding, &urls, &config.tenant_id, expires).await?;
@@ -245,7 +235,7 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
     Ok(())
 }
 
-type LocalWorker = WorkerDeps<MemoryStore, MemoryStore, GraphClient>;
+type LocalWorker = WorkerDeps<MemoryStore, MemoryStore, GraphClient, MemoryHintQueue>;
 
 async fn pump(queue: &MemoryHintQueue, worker: &LocalWorker) -> Result<PumpReport, LocalRunError> {
     Ok(pump_once(queue, |event| handle_batch(event, worker)).await?)

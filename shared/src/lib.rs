@@ -16,6 +16,7 @@ pub mod queue_message;
 pub mod scheduler;
 pub mod secrets;
 pub mod store;
+pub mod sync;
 pub mod subscription_setup;
 pub mod telemetry;
 pub mod webhook;

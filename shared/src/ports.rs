@@ -105,6 +105,7 @@ pub trait TodoTaskRead: Send + Sync {
         task_id: &str,
     ) -> impl Future<Output = Result<Option<RemoteTodoTask>, crate::graph::GraphError>> + Send;
 }
+
 // --- Scheduler (issue 6): see docs/scheduler.md -------------------------------------------------
 
 /// Lists every binding (the scheduler enrolls each one it has no schedule for).
@@ -177,3 +178,108 @@ pub trait RemoteEtagIndex: Send + Sync {
     ) -> impl Future<Output = Result<std::collections::HashMap<String, MappedEtags>, StoreError>> + Send;
 }
 
+// ---- The sync engine's ports (issue 4) ----
+
+/// Writes a task item only if it is still at the version the caller read (`None`: only if it
+/// does not exist), so the sync never overwrites an application's concurrent write.
+/// `ConditionFailed` when someone else wrote first.
+pub trait TaskWriteIfVersion: Send + Sync {
+    fn put_task_if_version(
+        &self,
+        task: &LocalTask,
+        expected_version: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// One item of a listing that could not be read as a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidTaskItem {
+    pub list_id: String,
+    pub task_id: String,
+    pub reason: String,
+}
+
+/// Lists every item of one local list (for a resync). Items that break the contract come back
+/// as `Err` with their reason, beside the valid ones.
+pub trait TaskList: Send + Sync {
+    fn list_tasks(
+        &self,
+        list_id: &str,
+    ) -> impl Future<Output = Result<Vec<Result<LocalTask, InvalidTaskItem>>, StoreError>> + Send;
+}
+
+/// The bindings of a local list (a local change names only its list).
+pub trait BindingsOfList: Send + Sync {
+    fn bindings_of_list(
+        &self,
+        local_list_id: &str,
+    ) -> impl Future<Output = Result<Vec<Binding>, StoreError>> + Send;
+}
+
+/// The mapping items (docs/aws-resources.md, sync table). Both lookups are strongly consistent.
+pub trait MappingStore: Send + Sync {
+    fn mapping_by_local(
+        &self,
+        list_id: &str,
+        task_id: &str,
+    ) -> impl Future<Output = Result<Option<crate::sync::Mapping>, StoreError>> + Send;
+
+    fn mapping_by_remote(
+        &self,
+        kind: crate::model::RemoteKind,
+        remote_id: &str,
+    ) -> impl Future<Output = Result<Option<crate::sync::Mapping>, StoreError>> + Send;
+
+    /// Writes `mapping` (both items when it has a remote id, in one transaction) if the stored
+    /// revision is still `expected_revision` (`None`: if there is none yet). The written
+    /// revision is `expected_revision + 1` (or 1), returned. `replaced_remote_id`: the remote id
+    /// the pair had before (a re-created remote task), whose by-remote item is deleted in the
+    /// same transaction. `ConditionFailed` when another worker wrote first.
+    fn save_mapping(
+        &self,
+        mapping: &crate::sync::Mapping,
+        expected_revision: Option<u64>,
+        replaced_remote_id: Option<&str>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// What the worker records beside the sync for operators (the CLI and the logs): why an item is
+/// not synced, why a message died, a binding's circuit breaker.
+pub trait SyncRecords: Send + Sync {
+    /// A local item breaks the contract (or the remote side refused it): not synced, with why.
+    fn record_sync_issue(
+        &self,
+        issue: &crate::sync::SyncIssue,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The item syncs again: forget its issue (absent is fine).
+    fn clear_sync_issue(
+        &self,
+        list_id: &str,
+        task_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The last failure reason of a message that is about to be moved to the DLQ.
+    fn record_dead_letter(
+        &self,
+        record: &crate::sync::DeadLetterReason,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets (or with `None` clears) the binding's circuit breaker, leaving its other attributes
+    /// alone. A binding that no longer exists is left absent.
+    fn set_binding_breaker(
+        &self,
+        binding_id: &str,
+        breaker: Option<&crate::model::CircuitBreaker>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Delays a received message (SQS `ChangeMessageVisibility`), so a throttled message comes back
+/// after Graph's `Retry-After` instead of the worker sleeping.
+pub trait MessageDelay: Send + Sync {
+    fn delay_message(
+        &self,
+        receipt_handle: &str,
+        secs: u32,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+}

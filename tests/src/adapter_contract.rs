@@ -12,7 +12,10 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use tasksync::model::{Binding, LocalTask, Origin, RemoteKind, SubscriptionRecord, TaskStatus};
+use tasksync::model::{
+    Binding, ChecklistItem, LocalTask, Origin, Priority, RemoteKind, SubscriptionRecord, TaskDate,
+    TaskStatus,
+};
 use tasksync::ports::{
     BindingLookup, BindingSave, HintSend, StoreError, SubscriptionLookup, SubscriptionSave,
     TaskRead, TaskWrite,
@@ -113,15 +116,39 @@ fn at(secs: i64, nanos: u32) -> chrono::DateTime<chrono::Utc> {
 
 fn sample_task(list_id: &str, id: &str) -> LocalTask {
     LocalTask {
-        list_id: list_id.to_owned(),
-        id: id.to_owned(),
-        title: "Prepare the quarterly report — draft ✓".to_owned(),
         notes: "line one\nline two, with \"quotes\"".to_owned(),
         status: TaskStatus::InProgress,
+        percent_complete: Some(35),
+        priority: Priority::Urgent,
+        due: Some(TaskDate::Day(
+            chrono::NaiveDate::from_ymd_opt(2026, 2, 28).expect("valid day"),
+        )),
+        start: Some(TaskDate::Instant(at(1_763_600_000, 500_000_000))),
+        completed_at: None,
+        assignees: vec!["user-a".to_owned(), "user-b".to_owned()],
+        categories: vec!["category3".to_owned(), "customer: ACME".to_owned()],
+        checklist: vec![
+            ChecklistItem {
+                id: "c1".to_owned(),
+                title: "Collect numbers".to_owned(),
+                checked: true,
+            },
+            ChecklistItem {
+                id: "c2".to_owned(),
+                title: "Write ✓".to_owned(),
+                checked: false,
+            },
+        ],
+        bucket: Some("bucket-7".to_owned()),
+        protected_fields: vec!["title".to_owned(), "due".to_owned()],
         version: 3,
         updated_at: at(1_763_700_000, 123_456_789),
-        origin: Origin::App("billing-agent:7".to_owned()),
-        deleted: false,
+        ..LocalTask::new(
+            list_id,
+            id,
+            "Prepare the quarterly report — draft ✓",
+            Origin::App("billing-agent:7".to_owned()),
+        )
     }
 }
 
@@ -154,6 +181,16 @@ pub async fn task_store_contract(store: &(impl TaskRead + TaskWrite), raw: &impl
         title: "Renamed".to_owned(),
         notes: String::new(),
         status: TaskStatus::Completed,
+        percent_complete: None,
+        priority: Priority::Low,
+        due: None,
+        start: None,
+        completed_at: Some(at(1_763_800_000, 1)),
+        assignees: Vec::new(),
+        categories: Vec::new(),
+        checklist: Vec::new(),
+        bucket: None,
+        protected_fields: Vec::new(),
         version: u64::from(u32::MAX) + 1,
         updated_at: at(1_763_800_000, 0),
         origin: Origin::Sync,
@@ -265,17 +302,30 @@ pub async fn task_store_contract(store: &(impl TaskRead + TaskWrite), raw: &impl
 }
 
 fn sample_binding(id: &str, remote: RemoteKind) -> Binding {
-    Binding {
-        id: id.to_owned(),
-        local_list_id: format!("list-of-{id}"),
-        remote,
-        user_id: if remote == RemoteKind::Todo {
-            "user-1".to_owned()
-        } else {
-            String::new()
-        },
-        remote_container_id: format!("container-{id}"),
+    let mut binding = match remote {
+        RemoteKind::Todo => Binding::todo(
+            id,
+            format!("list-of-{id}"),
+            "user-1",
+            format!("container-{id}"),
+        ),
+        RemoteKind::Planner => {
+            Binding::planner(id, format!("list-of-{id}"), format!("container-{id}"))
+        }
+    };
+    if remote == RemoteKind::Planner {
+        binding.direction = tasksync::model::Direction::ToRemote;
+        binding.conflict_policy = tasksync::model::ConflictPolicy::Newer;
+        binding.import_completed = true;
+        binding.time_zone = "Europe/Berlin".to_owned();
+        binding.breaker = Some(tasksync::model::CircuitBreaker {
+            failures: 3,
+            reason: "plan deleted (404)".to_owned(),
+            last_failure_at: at(1_763_900_000, 0),
+            open_until: Some(at(1_763_900_900, 0)),
+        });
     }
+    binding
 }
 
 fn sample_subscription(id: &str, binding_id: &str) -> SubscriptionRecord {
@@ -413,4 +463,314 @@ pub async fn hint_queue_contract(queue: &(impl HintSend + SentBodies)) {
 
     queue.send_hints(&hint_batch()[..1]).await.unwrap();
     assert_eq!(queue.take_bodies(1).await.len(), 1);
+}
+
+// ---- the sync engine's stores (issue 4) ----
+
+fn sample_mapping(local_id: &str) -> tasksync::sync::Mapping {
+    use tasksync::sync::{Conflict, Field, Mapping, Side};
+    let mut m = Mapping::claim(
+        "b1",
+        "list-a",
+        local_id,
+        RemoteKind::Planner,
+        at(1_763_000_000, 7),
+    );
+    m.base.insert(Field::Title, serde_json::json!("Title ✓"));
+    m.base.insert(
+        Field::Checklist,
+        serde_json::json!([{"id": "c1", "title": "x", "checked": true}]),
+    );
+    m.last_conflicts = vec![Conflict {
+        field: Field::Title,
+        local: serde_json::json!("a"),
+        remote: serde_json::json!("b"),
+        winner: Side::Remote,
+        rule: "remote_wins".to_owned(),
+    }];
+    m
+}
+
+/// MappingStore: claims, revisions, both lookups, re-created remote tasks, invalid items.
+pub async fn mapping_store_contract(
+    store: &impl tasksync::ports::MappingStore,
+    raw: &impl RawItemWrite,
+) {
+    use tasksync::sync::MappingState;
+    assert_eq!(store.mapping_by_local("list-a", "t1").await.unwrap(), None);
+    assert_eq!(
+        store
+            .mapping_by_remote(RemoteKind::Planner, "r1")
+            .await
+            .unwrap(),
+        None
+    );
+
+    // The claim: one item, only if there is none.
+    let claim = sample_mapping("t1");
+    assert_eq!(store.save_mapping(&claim, None, None).await.unwrap(), 1);
+    let read = store
+        .mapping_by_local("list-a", "t1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.state, MappingState::Creating);
+    assert_eq!(read.revision, 1);
+    assert_eq!(read.base, claim.base);
+    let again = store.save_mapping(&claim, None, None).await;
+    assert!(
+        matches!(again, Err(StoreError::ConditionFailed(_))),
+        "{again:?}"
+    );
+
+    // Recorded with a remote id: both lookups see the same mapping.
+    let mut active = read.clone();
+    active.state = MappingState::Active;
+    active.remote_id = Some("r1".to_owned());
+    active.task_etag = Some("W/\"task-1\"".to_owned());
+    active.details_etag = Some("W/\"details-1\"".to_owned());
+    active.local_version = 4;
+    active.last_error = Some("quota".to_owned());
+    assert_eq!(store.save_mapping(&active, Some(1), None).await.unwrap(), 2);
+    let by_local = store
+        .mapping_by_local("list-a", "t1")
+        .await
+        .unwrap()
+        .unwrap();
+    let by_remote = store
+        .mapping_by_remote(RemoteKind::Planner, "r1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_local, by_remote);
+    assert_eq!(
+        by_local,
+        tasksync::sync::Mapping {
+            revision: 2,
+            ..active.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .mapping_by_remote(RemoteKind::Todo, "r1")
+            .await
+            .unwrap(),
+        None,
+        "the remote kind is part of the key"
+    );
+
+    // A write based on an old revision loses and changes nothing.
+    let mut stale = active.clone();
+    stale.local_version = 99;
+    let lost = store.save_mapping(&stale, Some(1), None).await;
+    assert!(
+        matches!(lost, Err(StoreError::ConditionFailed(_))),
+        "{lost:?}"
+    );
+    assert_eq!(
+        store
+            .mapping_by_local("list-a", "t1")
+            .await
+            .unwrap()
+            .unwrap()
+            .local_version,
+        4
+    );
+
+    // A re-created remote task: the old by-remote item goes in the same write.
+    let mut moved = by_local.clone();
+    moved.remote_id = Some("r2".to_owned());
+    assert_eq!(
+        store
+            .save_mapping(&moved, Some(2), Some("r1"))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .mapping_by_remote(RemoteKind::Planner, "r1")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .mapping_by_remote(RemoteKind::Planner, "r2")
+            .await
+            .unwrap()
+            .unwrap()
+            .revision,
+        3
+    );
+
+    // Another pair cannot take a remote id that is already mapped.
+    let mut thief = sample_mapping("t2");
+    thief.remote_id = Some("r2".to_owned());
+    let taken = store.save_mapping(&thief, None, None).await;
+    assert!(
+        matches!(taken, Err(StoreError::ConditionFailed(_))),
+        "{taken:?}"
+    );
+    assert_eq!(store.mapping_by_local("list-a", "t2").await.unwrap(), None);
+
+    // An item that breaks the layout is reported, naming the attribute.
+    let mut broken = HashMap::from([
+        ("pk".to_owned(), text("local#list-a#bad")),
+        ("sk".to_owned(), text("mapping")),
+    ]);
+    broken.insert("binding_id".to_owned(), text("b1"));
+    broken.insert("local_list_id".to_owned(), text("list-a"));
+    broken.insert("local_id".to_owned(), text("bad"));
+    broken.insert("remote_kind".to_owned(), text("planner"));
+    broken.insert(
+        "local_version".to_owned(),
+        AttributeValue::N("1".to_owned()),
+    );
+    broken.insert("base".to_owned(), text("not json"));
+    broken.insert("revision".to_owned(), AttributeValue::N("1".to_owned()));
+    broken.insert("state".to_owned(), text("active"));
+    broken.insert("created_at".to_owned(), text("2026-01-01T00:00:00Z"));
+    broken.insert("updated_at".to_owned(), text("2026-01-01T00:00:00Z"));
+    raw.put_raw_sync_item(broken).await;
+    assert_invalid(store.mapping_by_local("list-a", "bad").await, "base");
+}
+
+/// TaskWriteIfVersion and TaskList: conditional writes and listings with invalid items.
+pub async fn task_sync_contract(
+    store: &(impl TaskRead + tasksync::ports::TaskWriteIfVersion + tasksync::ports::TaskList),
+    raw: &impl RawItemWrite,
+) {
+    let first = sample_task("list-s", "t1");
+    store.put_task_if_version(&first, None).await.unwrap();
+    let exists = store.put_task_if_version(&first, None).await;
+    assert!(
+        matches!(exists, Err(StoreError::ConditionFailed(_))),
+        "{exists:?}"
+    );
+    let next = LocalTask {
+        version: first.version + 1,
+        title: "Next".to_owned(),
+        ..first.clone()
+    };
+    let wrong = store
+        .put_task_if_version(&next, Some(first.version + 5))
+        .await;
+    assert!(
+        matches!(wrong, Err(StoreError::ConditionFailed(_))),
+        "{wrong:?}"
+    );
+    store
+        .put_task_if_version(&next, Some(first.version))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_task("list-s", "t1").await.unwrap(),
+        Some(next.clone())
+    );
+
+    raw.put_raw_task_item(HashMap::from([
+        ("list_id".to_owned(), text("list-s")),
+        ("id".to_owned(), text("t2")),
+        ("status".to_owned(), text("done")),
+    ]))
+    .await;
+    store
+        .put_task_if_version(&sample_task("list-other", "t3"), None)
+        .await
+        .unwrap();
+    let listed = store.list_tasks("list-s").await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().any(|t| t.as_ref().ok() == Some(&next)));
+    let bad = listed
+        .iter()
+        .find_map(|t| t.as_ref().err())
+        .expect("the invalid item is listed with its reason");
+    assert_eq!(bad.task_id, "t2");
+    assert!(
+        bad.reason.contains("task item: attribute"),
+        "{}",
+        bad.reason
+    );
+}
+
+/// SyncRecords + BindingsOfList: the breaker is set and cleared without touching the binding's
+/// other attributes; records are written.
+pub async fn sync_records_contract(
+    store: &(
+         impl BindingLookup
+         + BindingSave
+         + tasksync::ports::SyncRecords
+         + tasksync::ports::BindingsOfList
+     ),
+) {
+    let binding = sample_binding("b9", RemoteKind::Todo);
+    store.save_binding(&binding).await.unwrap();
+    let breaker = tasksync::model::CircuitBreaker {
+        failures: 2,
+        reason: "403 Forbidden".to_owned(),
+        last_failure_at: at(1_763_000_000, 0),
+        open_until: None,
+    };
+    store
+        .set_binding_breaker("b9", Some(&breaker))
+        .await
+        .unwrap();
+    let read = store.find_binding("b9").await.unwrap().unwrap();
+    assert_eq!(read.breaker, Some(breaker));
+    assert_eq!(
+        Binding {
+            breaker: None,
+            ..read
+        },
+        binding
+    );
+    store.set_binding_breaker("b9", None).await.unwrap();
+    assert_eq!(
+        store.find_binding("b9").await.unwrap(),
+        Some(binding.clone())
+    );
+    // A binding that does not exist is not created by a breaker update.
+    store.set_binding_breaker("gone", None).await.unwrap();
+    assert_eq!(store.find_binding("gone").await.unwrap(), None);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let of_list = store
+            .bindings_of_list(&binding.local_list_id)
+            .await
+            .unwrap();
+        if of_list == vec![binding.clone()] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bindings_of_list: {of_list:?}");
+    }
+    assert!(
+        store
+            .bindings_of_list("no-such-list")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let issue = tasksync::sync::SyncIssue {
+        list_id: "l".to_owned(),
+        task_id: "t".to_owned(),
+        binding_id: "b9".to_owned(),
+        reason: "title is missing".to_owned(),
+        at: at(1_763_000_000, 0),
+    };
+    store.record_sync_issue(&issue).await.unwrap();
+    store.clear_sync_issue("l", "t").await.unwrap();
+    store.clear_sync_issue("l", "never").await.unwrap();
+    store
+        .record_dead_letter(&tasksync::sync::DeadLetterReason {
+            message_id: "m1".to_owned(),
+            kind: "local_task".to_owned(),
+            reason: "rejected".to_owned(),
+            receive_count: 5,
+            at: at(1_763_000_000, 0),
+        })
+        .await
+        .unwrap();
 }

@@ -151,13 +151,7 @@ impl SchedulerWorld {
             .create_todo_list(&self.user_id, &format!("list {id}"))
             .await
             .expect("list");
-        let binding = Binding {
-            id: id.to_owned(),
-            local_list_id: format!("local-{id}"),
-            remote: RemoteKind::Todo,
-            user_id: self.user_id.clone(),
-            remote_container_id: list_id,
-        };
+        let binding = Binding::todo(id, format!("local-{id}"), &self.user_id, list_id);
         self.store.save_binding(&binding).await.expect("binding");
         binding
     }
@@ -175,13 +169,7 @@ impl SchedulerWorld {
             .expect("plan");
         let plan_id = plan["id"].as_str().expect("plan id").to_owned();
         self.seed_plan(&plan_id, tasks, "task").await;
-        let binding = Binding {
-            id: id.to_owned(),
-            local_list_id: format!("local-{id}"),
-            remote: RemoteKind::Planner,
-            user_id: String::new(),
-            remote_container_id: plan_id,
-        };
+        let binding = Binding::planner(id, format!("local-{id}"), plan_id);
         self.store.save_binding(&binding).await.expect("binding");
         binding
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{KeyType, ProjectionType, StreamViewType};
 use aws_sdk_sqs::types::QueueAttributeName;
-use tasksync::model::{Binding, RemoteKind};
+use tasksync::model::Binding;
 use tasksync::ports::{BindingSave, HintSend, QueueError, StoreError, TaskRead};
 use tasksync::queue::{MemoryHintQueue, SqsHintQueue};
 use tasksync::queue_message::{Hint, decode};
@@ -78,13 +78,7 @@ async fn listing_bindings_agrees_between_memory_and_dynamo() {
     let memory = MemoryStore::new();
     let bindings: Vec<Binding> = ["b3", "b1", "b2"]
         .iter()
-        .map(|id| Binding {
-            id: (*id).to_owned(),
-            local_list_id: format!("l-{id}"),
-            remote: RemoteKind::Planner,
-            user_id: String::new(),
-            remote_container_id: format!("plan-{id}"),
-        })
+        .map(|id| Binding::planner(*id, format!("l-{id}"), format!("plan-{id}")))
         .collect();
     for binding in &bindings {
         dynamo.save_binding(binding).await.unwrap();
@@ -269,13 +263,7 @@ async fn missing_tables_and_queues_are_configuration_errors() {
         Err(StoreError::Config(_))
     ));
     let sync = DynamoSyncStore::new(aws.dynamodb.clone(), "no-such-table");
-    let binding = Binding {
-        id: "b".into(),
-        local_list_id: "l".into(),
-        remote: RemoteKind::Todo,
-        user_id: "u".into(),
-        remote_container_id: "c".into(),
-    };
+    let binding = Binding::todo("b", "l", "u", "c");
     assert!(matches!(
         sync.save_binding(&binding).await,
         Err(StoreError::Config(_))
@@ -472,4 +460,27 @@ async fn a_store_that_cannot_be_reached_is_transient() {
         matches!(result, Err(StoreError::Transient(_))),
         "{result:?}"
     );
+}
+
+// ---- the sync engine's stores (issue 4), in memory and on moto ----
+
+#[tokio::test]
+async fn memory_sync_engine_stores_meet_the_contract() {
+    let store = MemoryStore::new();
+    testkit::adapter_contract::mapping_store_contract(&store, &store).await;
+    testkit::adapter_contract::task_sync_contract(&store, &store).await;
+    testkit::adapter_contract::sync_records_contract(&store).await;
+    assert!(store.list_sync_issues().unwrap().is_empty());
+    assert_eq!(store.list_dead_letter_reasons().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn dynamo_sync_engine_stores_meet_the_contract() {
+    let aws = provisioned().await.unwrap();
+    let sync = DynamoSyncStore::new(aws.dynamodb.clone(), aws.resources.sync_table());
+    let tasks = DynamoTaskStore::new(aws.dynamodb.clone(), aws.resources.tasks_table());
+    testkit::adapter_contract::mapping_store_contract(&sync, &raw_items(&aws)).await;
+    testkit::adapter_contract::task_sync_contract(&tasks, &raw_items(&aws)).await;
+    testkit::adapter_contract::sync_records_contract(&sync).await;
+    assert_eq!(sync.list_dead_letter_reasons().await.unwrap().len(), 1);
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 use tasksync::graph::{GraphClient, GraphSettings, HttpOptions, Secret, http_client};
 use tasksync::local::lambda_http_server;
 use tasksync::local::work_pump::pump_once;
-use tasksync::model::{Binding, RemoteKind};
+use tasksync::model::Binding;
 use tasksync::queue::SqsHintQueue;
 use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
 use tasksync::subscription_setup::{WebhookUrls, connect_todo_binding};
@@ -74,13 +74,7 @@ async fn a_todo_task_created_in_the_app_reaches_the_tasks_table() {
         .create_todo_list(&config.user_id, "Team tasks")
         .await
         .expect("list");
-    let binding = Binding {
-        id: "b-e2e".to_owned(),
-        local_list_id: "team".to_owned(),
-        remote: RemoteKind::Todo,
-        user_id: config.user_id.clone(),
-        remote_container_id: list_id.clone(),
-    };
+    let binding = Binding::todo("b-e2e", "team", &config.user_id, &list_id);
     let subscription = connect_todo_binding(
         &graph,
         &sync,
@@ -112,11 +106,7 @@ async fn a_todo_task_created_in_the_app_reaches_the_tasks_table() {
 
     // The worker consumes what the webhook enqueued, as the SQS event source mapping would
     // drive it, until the task is in the table (bounded: a lost notification fails the test).
-    let worker = WorkerDeps {
-        bindings: sync.clone(),
-        tasks: tasks.clone(),
-        graph: graph.clone(),
-    };
+    let worker = WorkerDeps::new(sync.clone(), tasks.clone(), graph.clone(), queue.clone());
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut handled = 0;
     let item = loop {

@@ -36,7 +36,7 @@ impl DynamoSyncStore {
         &self.client
     }
 
-    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         // Consistent reads: a subscription saved a moment ago must already verify notifications.
         let output = self
             .client
@@ -68,7 +68,7 @@ impl DynamoSyncStore {
             .collect()
     }
 
-    async fn list(&self, item_type: &str) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn list(&self, item_type: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -92,7 +92,7 @@ impl DynamoSyncStore {
         }
     }
 
-    async fn put(&self, item: Item) -> Result<(), StoreError> {
+    pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)

@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::model::{Binding, LocalTask, Origin, RemoteKind, SubscriptionRecord, TaskStatus};
+use crate::model::{
+    Binding, ChecklistItem, CircuitBreaker, ConflictPolicy, Direction, LocalTask, Origin, Priority,
+    RemoteKind, SubscriptionRecord, TaskDate, TaskStatus,
+};
 use crate::ports::StoreError;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -99,6 +102,43 @@ pub fn task_to_item(task: &LocalTask) -> Item {
     item.insert("title".into(), s(&task.title));
     item.insert("notes".into(), s(&task.notes));
     item.insert("status".into(), s(task.status.as_str()));
+    if let Some(p) = task.percent_complete {
+        item.insert("percent_complete".into(), AttributeValue::N(p.to_string()));
+    }
+    item.insert("priority".into(), s(task.priority.as_str()));
+    if let Some(due) = &task.due {
+        item.insert("due".into(), s(due.to_text()));
+    }
+    if let Some(start) = &task.start {
+        item.insert("start".into(), s(start.to_text()));
+    }
+    if let Some(at) = &task.completed_at {
+        item.insert("completed_at".into(), timestamp(at));
+    }
+    item.insert("assignees".into(), string_list(&task.assignees));
+    item.insert("categories".into(), string_list(&task.categories));
+    item.insert(
+        "checklist".into(),
+        AttributeValue::L(
+            task.checklist
+                .iter()
+                .map(|c| {
+                    AttributeValue::M(HashMap::from([
+                        ("id".to_owned(), s(&c.id)),
+                        ("title".to_owned(), s(&c.title)),
+                        ("checked".to_owned(), AttributeValue::Bool(c.checked)),
+                    ]))
+                })
+                .collect(),
+        ),
+    );
+    if let Some(bucket) = &task.bucket {
+        item.insert("bucket".into(), s(bucket));
+    }
+    item.insert(
+        "protected_fields".into(),
+        string_list(&task.protected_fields),
+    );
     item.insert(
         "version".into(),
         AttributeValue::N(task.version.to_string()),
@@ -109,12 +149,59 @@ pub fn task_to_item(task: &LocalTask) -> Item {
     item
 }
 
-/// Reads a task item. `notes` and `deleted` may be absent (other writers omit them); every other
-/// attribute is required.
+fn string_list(values: &[String]) -> AttributeValue {
+    AttributeValue::L(values.iter().map(s).collect())
+}
+
+/// Field names a person may protect (`protected_fields`), as the README documents them.
+pub const PROTECTABLE_FIELDS: &[&str] = &[
+    "title",
+    "notes",
+    "status",
+    "percent_complete",
+    "priority",
+    "due",
+    "start",
+    "assignees",
+    "categories",
+    "checklist",
+    "bucket",
+];
+
+/// Reads a task item. Only the key, `title`, `status`, `version`, `updated_at` and `origin` are
+/// required; every other attribute may be absent (other writers omit them) and then takes its
+/// default. A present attribute of the wrong type or with a value outside the contract makes the
+/// whole item invalid, with a reason that names it.
 pub fn task_from_item(item: &Item) -> Result<LocalTask, StoreError> {
     let r = Reader::new(item, "task");
     let status = r.string("status")?;
     let origin = r.string("origin")?;
+    let priority = match r.optional_string("priority")? {
+        None => Priority::Medium,
+        Some(text) => Priority::parse(text).ok_or_else(|| {
+            r.invalid(format!(
+                "priority {text:?} is not one of \"urgent\", \"important\", \"medium\", \"low\""
+            ))
+        })?,
+    };
+    let percent_complete = match r.optional_number("percent_complete")? {
+        None => None,
+        Some(p) if p <= 100 => u8::try_from(p).ok(),
+        Some(p) => {
+            return Err(r.invalid(format!(
+                "attribute percent_complete is {p}, outside 0 to 100"
+            )));
+        }
+    };
+    let protected_fields = r.string_set_or_list("protected_fields")?;
+    if let Some(unknown) = protected_fields
+        .iter()
+        .find(|f| !PROTECTABLE_FIELDS.contains(&f.as_str()))
+    {
+        return Err(r.invalid(format!(
+            "protected_fields names {unknown:?}, which is not a task field"
+        )));
+    }
     Ok(LocalTask {
         list_id: r.string(TASK_LIST_ID)?.to_owned(),
         id: r.string(TASK_ID)?.to_owned(),
@@ -125,6 +212,22 @@ pub fn task_from_item(item: &Item) -> Result<LocalTask, StoreError> {
                 "status {status:?} is not one of \"not_started\", \"in_progress\", \"completed\""
             ))
         })?,
+        percent_complete,
+        priority,
+        due: r.optional_task_date("due")?,
+        start: r.optional_task_date("start")?,
+        completed_at: match r.optional_string("completed_at")? {
+            None => None,
+            Some(_) => Some(r.timestamp("completed_at")?),
+        },
+        assignees: r.string_set_or_list("assignees")?,
+        categories: r.string_set_or_list("categories")?,
+        checklist: r.checklist("checklist")?,
+        bucket: r
+            .optional_string("bucket")?
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned),
+        protected_fields,
         version: r.number("version")?,
         updated_at: r.timestamp("updated_at")?,
         origin: parse_origin(origin).ok_or_else(|| {
@@ -148,12 +251,83 @@ pub fn binding_to_item(binding: &Binding) -> Item {
         "remote_container_id".into(),
         s(&binding.remote_container_id),
     );
+    item.insert("direction".into(), s(binding.direction.as_str()));
+    item.insert(
+        "conflict_policy".into(),
+        s(binding.conflict_policy.as_str()),
+    );
+    item.insert(
+        "import_completed".into(),
+        AttributeValue::Bool(binding.import_completed),
+    );
+    item.insert("time_zone".into(), s(&binding.time_zone));
+    if let Some(breaker) = &binding.breaker {
+        item.insert(BREAKER.into(), breaker_to_attribute(breaker));
+    }
     item
 }
 
+/// The attribute holding a binding's circuit breaker; updated on its own (UpdateItem), so a
+/// failure count never overwrites an operator's edit of the binding.
+pub const BREAKER: &str = "breaker";
+
+pub fn breaker_to_attribute(breaker: &CircuitBreaker) -> AttributeValue {
+    let mut m = HashMap::from([
+        (
+            "failures".to_owned(),
+            AttributeValue::N(breaker.failures.to_string()),
+        ),
+        ("reason".to_owned(), s(&breaker.reason)),
+        (
+            "last_failure_at".to_owned(),
+            timestamp(&breaker.last_failure_at),
+        ),
+    ]);
+    if let Some(until) = &breaker.open_until {
+        m.insert("open_until".to_owned(), timestamp(until));
+    }
+    AttributeValue::M(m)
+}
+
+fn breaker_from_attribute(value: &AttributeValue) -> Result<CircuitBreaker, StoreError> {
+    let AttributeValue::M(m) = value else {
+        return Err(StoreError::InvalidItem(
+            "binding item: attribute breaker is not a map (M)".to_owned(),
+        ));
+    };
+    let r = Reader::new(m, "binding breaker");
+    Ok(CircuitBreaker {
+        failures: u32::try_from(r.number("failures")?).unwrap_or(u32::MAX),
+        reason: r.string("reason")?.to_owned(),
+        last_failure_at: r.timestamp("last_failure_at")?,
+        open_until: match r.optional_string("open_until")? {
+            None => None,
+            Some(_) => Some(r.timestamp("open_until")?),
+        },
+    })
+}
+
+/// Reads a binding. The policy attributes were added after the first slice: absent ones take the
+/// defaults of [`Binding::todo`].
 pub fn binding_from_item(item: &Item) -> Result<Binding, StoreError> {
     let r = Reader::new(item, "binding");
     let remote = r.string("remote")?;
+    let direction = match r.optional_string("direction")? {
+        None => Direction::Both,
+        Some(text) => Direction::parse(text).ok_or_else(|| {
+            r.invalid(format!(
+                "direction {text:?} is not one of \"both\", \"to_remote\", \"to_local\""
+            ))
+        })?,
+    };
+    let conflict_policy = match r.optional_string("conflict_policy")? {
+        None => ConflictPolicy::RemoteWins,
+        Some(text) => ConflictPolicy::parse(text).ok_or_else(|| {
+            r.invalid(format!(
+                "conflict_policy {text:?} is not one of \"remote_wins\", \"local_wins\", \"newer\""
+            ))
+        })?,
+    };
     Ok(Binding {
         id: r.string("id")?.to_owned(),
         local_list_id: r.string("local_list_id")?.to_owned(),
@@ -164,6 +338,11 @@ pub fn binding_from_item(item: &Item) -> Result<Binding, StoreError> {
         })?,
         user_id: r.string("user_id")?.to_owned(),
         remote_container_id: r.string("remote_container_id")?.to_owned(),
+        direction,
+        conflict_policy,
+        import_completed: r.optional_bool("import_completed")?.unwrap_or(false),
+        time_zone: r.optional_string("time_zone")?.unwrap_or("UTC").to_owned(),
+        breaker: item.get(BREAKER).map(breaker_from_attribute).transpose()?,
     })
 }
 
@@ -238,6 +417,64 @@ impl<'a> Reader<'a> {
         }
     }
 
+    fn optional_number(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(_) => self.number(name).map(Some),
+        }
+    }
+
+    fn optional_task_date(&self, name: &str) -> Result<Option<TaskDate>, StoreError> {
+        match self.optional_string(name)? {
+            None | Some("") => Ok(None),
+            Some(text) => TaskDate::parse(text).map(Some).ok_or_else(|| {
+                self.invalid(format!(
+                    "attribute {name} is neither a calendar date (YYYY-MM-DD) nor an RFC 3339 instant: {text:?}"
+                ))
+            }),
+        }
+    }
+
+    /// A list of strings (L of S) or a string set (SS); absent is empty.
+    fn string_set_or_list(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(Vec::new()),
+            Some(AttributeValue::Ss(values)) => Ok(values.clone()),
+            Some(AttributeValue::L(values)) => values
+                .iter()
+                .map(|v| match v {
+                    AttributeValue::S(text) => Ok(text.clone()),
+                    _ => Err(self.type_error(name, "a list of strings (L of S)")),
+                })
+                .collect(),
+            Some(_) => {
+                Err(self.type_error(name, "a list of strings (L of S) or a string set (SS)"))
+            }
+        }
+    }
+
+    fn checklist(&self, name: &str) -> Result<Vec<ChecklistItem>, StoreError> {
+        let values = match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => return Ok(Vec::new()),
+            Some(AttributeValue::L(values)) => values,
+            Some(_) => return Err(self.type_error(name, "a list (L) of maps")),
+        };
+        values
+            .iter()
+            .map(|v| {
+                let AttributeValue::M(m) = v else {
+                    return Err(self.type_error(name, "a list (L) of maps {id, title, checked}"));
+                };
+                let r = Reader::new(m, "task checklist item");
+                Ok(ChecklistItem {
+                    id: r.string("id")?.to_owned(),
+                    title: r.string("title")?.to_owned(),
+                    checked: r.optional_bool("checked")?.unwrap_or(false),
+                })
+            })
+            .collect()
+    }
+
     fn number(&self, name: &str) -> Result<u64, StoreError> {
         match self.get(name)? {
             AttributeValue::N(v) => v.parse().map_err(|_| {
@@ -261,6 +498,168 @@ impl<'a> Reader<'a> {
     }
 }
 
+// ---- Mapping, sync issues, dead-letter reasons (issue 4) ----
+
+pub const MAPPING_SK: &str = "mapping";
+pub const ISSUE_TYPE: &str = "issue";
+pub const DLQ_TYPE: &str = "dlq";
+
+/// Key of the mapping item found by the local id.
+pub fn mapping_local_key(list_id: &str, task_id: &str) -> Item {
+    HashMap::from([
+        (PK.to_owned(), s(format!("local#{list_id}#{task_id}"))),
+        (SK.to_owned(), s(MAPPING_SK)),
+    ])
+}
+
+/// Key of the mapping item found by the remote id.
+pub fn mapping_remote_key(kind: RemoteKind, remote_id: &str) -> Item {
+    HashMap::from([
+        (
+            PK.to_owned(),
+            s(format!("remote#{}#{remote_id}", remote_kind_text(kind))),
+        ),
+        (SK.to_owned(), s(MAPPING_SK)),
+    ])
+}
+
+/// The mapping's attributes without a key (both items of a pair hold the same).
+pub fn mapping_attributes(m: &crate::sync::Mapping) -> Item {
+    let mut item = Item::new();
+    item.insert("binding_id".into(), s(&m.binding_id));
+    item.insert("local_list_id".into(), s(&m.local_list_id));
+    item.insert("local_id".into(), s(&m.local_id));
+    item.insert("remote_kind".into(), s(remote_kind_text(m.remote_kind)));
+    if let Some(id) = &m.remote_id {
+        item.insert("remote_id".into(), s(id));
+    }
+    if let Some(etag) = &m.task_etag {
+        item.insert("task_etag".into(), s(etag));
+    }
+    if let Some(etag) = &m.details_etag {
+        item.insert("details_etag".into(), s(etag));
+    }
+    item.insert(
+        "local_version".into(),
+        AttributeValue::N(m.local_version.to_string()),
+    );
+    item.insert(
+        "base".into(),
+        s(serde_json::to_string(&m.base).unwrap_or_else(|_| "{}".to_owned())),
+    );
+    item.insert("revision".into(), AttributeValue::N(m.revision.to_string()));
+    item.insert("state".into(), s(m.state.as_str()));
+    item.insert("created_at".into(), timestamp(&m.created_at));
+    item.insert("updated_at".into(), timestamp(&m.updated_at));
+    if let Some(e) = &m.last_error {
+        item.insert("last_error".into(), s(e));
+    }
+    if !m.last_conflicts.is_empty() {
+        item.insert(
+            "last_conflicts".into(),
+            s(serde_json::to_string(&m.last_conflicts).unwrap_or_else(|_| "[]".to_owned())),
+        );
+    }
+    item
+}
+
+pub fn mapping_from_item(item: &Item) -> Result<crate::sync::Mapping, StoreError> {
+    let r = Reader::new(item, "mapping");
+    let kind = r.string("remote_kind")?;
+    let state = r.string("state")?;
+    let base_text = r.string("base")?;
+    Ok(crate::sync::Mapping {
+        binding_id: r.string("binding_id")?.to_owned(),
+        local_list_id: r.string("local_list_id")?.to_owned(),
+        local_id: r.string("local_id")?.to_owned(),
+        remote_kind: parse_remote_kind(kind)
+            .ok_or_else(|| r.invalid(format!("remote_kind {kind:?} is unknown")))?,
+        remote_id: r.optional_string("remote_id")?.map(str::to_owned),
+        task_etag: r.optional_string("task_etag")?.map(str::to_owned),
+        details_etag: r.optional_string("details_etag")?.map(str::to_owned),
+        local_version: r.number("local_version")?,
+        base: serde_json::from_str(base_text)
+            .map_err(|e| r.invalid(format!("attribute base is not a field map: {e}")))?,
+        revision: r.number("revision")?,
+        state: crate::sync::MappingState::parse(state)
+            .ok_or_else(|| r.invalid(format!("state {state:?} is unknown")))?,
+        created_at: r.timestamp("created_at")?,
+        updated_at: r.timestamp("updated_at")?,
+        last_error: r.optional_string("last_error")?.map(str::to_owned),
+        last_conflicts: match r.optional_string("last_conflicts")? {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                r.invalid(format!(
+                    "attribute last_conflicts is not a conflict list: {e}"
+                ))
+            })?,
+        },
+    })
+}
+
+pub fn issue_key(list_id: &str, task_id: &str) -> Item {
+    HashMap::from([
+        (PK.to_owned(), s(format!("issue#{list_id}#{task_id}"))),
+        (SK.to_owned(), s(ISSUE_TYPE)),
+    ])
+}
+
+pub fn issue_to_item(issue: &crate::sync::SyncIssue) -> Item {
+    let mut item = issue_key(&issue.list_id, &issue.task_id);
+    item.insert(GSI1_PK.into(), s(ISSUE_TYPE));
+    item.insert(
+        GSI1_SK.into(),
+        s(format!("{}#{}", issue.list_id, issue.task_id)),
+    );
+    item.insert("list_id".into(), s(&issue.list_id));
+    item.insert("task_id".into(), s(&issue.task_id));
+    item.insert("binding_id".into(), s(&issue.binding_id));
+    item.insert("reason".into(), s(&issue.reason));
+    item.insert("at".into(), timestamp(&issue.at));
+    item
+}
+
+pub fn issue_from_item(item: &Item) -> Result<crate::sync::SyncIssue, StoreError> {
+    let r = Reader::new(item, "sync issue");
+    Ok(crate::sync::SyncIssue {
+        list_id: r.string("list_id")?.to_owned(),
+        task_id: r.string("task_id")?.to_owned(),
+        binding_id: r.string("binding_id")?.to_owned(),
+        reason: r.string("reason")?.to_owned(),
+        at: r.timestamp("at")?,
+    })
+}
+
+pub fn dead_letter_key(message_id: &str) -> Item {
+    sync_key(DLQ_TYPE, message_id)
+}
+
+pub fn dead_letter_to_item(record: &crate::sync::DeadLetterReason) -> Item {
+    let mut item = dead_letter_key(&record.message_id);
+    item.insert(GSI1_PK.into(), s(DLQ_TYPE));
+    item.insert(GSI1_SK.into(), s(&record.message_id));
+    item.insert("message_id".into(), s(&record.message_id));
+    item.insert("kind".into(), s(&record.kind));
+    item.insert("reason".into(), s(&record.reason));
+    item.insert(
+        "receive_count".into(),
+        AttributeValue::N(record.receive_count.to_string()),
+    );
+    item.insert("at".into(), timestamp(&record.at));
+    item
+}
+
+pub fn dead_letter_from_item(item: &Item) -> Result<crate::sync::DeadLetterReason, StoreError> {
+    let r = Reader::new(item, "dead-letter reason");
+    Ok(crate::sync::DeadLetterReason {
+        message_id: r.string("message_id")?.to_owned(),
+        kind: r.string("kind")?.to_owned(),
+        reason: r.string("reason")?.to_owned(),
+        receive_count: u32::try_from(r.number("receive_count")?).unwrap_or(u32::MAX),
+        at: r.timestamp("at")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,15 +667,33 @@ mod tests {
 
     fn task() -> LocalTask {
         LocalTask {
-            list_id: "l1".into(),
-            id: "t1".into(),
-            title: "Write the report".into(),
             notes: "with numbers".into(),
             status: TaskStatus::InProgress,
+            percent_complete: Some(40),
+            priority: Priority::Important,
+            due: Some(TaskDate::Day(
+                chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            )),
+            start: Some(TaskDate::Instant(
+                Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+            )),
+            assignees: vec!["u1".into()],
+            categories: vec!["category2".into()],
+            checklist: vec![ChecklistItem {
+                id: "c1".into(),
+                title: "step".into(),
+                checked: true,
+            }],
+            bucket: Some("bucket-1".into()),
+            protected_fields: vec!["title".into()],
             version: 7,
             updated_at: Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap(),
-            origin: Origin::App("planner-agent".into()),
-            deleted: false,
+            ..LocalTask::new(
+                "l1",
+                "t1",
+                "Write the report",
+                Origin::App("planner-agent".into()),
+            )
         }
     }
 

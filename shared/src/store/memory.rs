@@ -13,11 +13,18 @@ use super::item::{
     binding_from_item, binding_key, binding_to_item, subscription_from_item, subscription_key,
     subscription_to_item, task_from_item, task_key, task_to_item,
 };
-use crate::model::{Binding, LocalTask, SubscriptionRecord};
-use crate::ports::{
-    BindingLookup, BindingSave, StoreError, SubscriptionLookup, SubscriptionSave, TaskRead,
-    TaskWrite,
+use super::item::{
+    BREAKER, DLQ_TYPE, ISSUE_TYPE, breaker_to_attribute, dead_letter_from_item,
+    dead_letter_to_item, issue_from_item, issue_key, issue_to_item, mapping_attributes,
+    mapping_from_item, mapping_local_key, mapping_remote_key,
 };
+use crate::model::{Binding, CircuitBreaker, LocalTask, RemoteKind, SubscriptionRecord};
+use crate::ports::{
+    BindingLookup, BindingSave, BindingsOfList, InvalidTaskItem, MappingStore, StoreError,
+    SubscriptionLookup, SubscriptionSave, SyncRecords, TaskList, TaskRead, TaskWrite,
+    TaskWriteIfVersion,
+};
+use crate::sync::{DeadLetterReason, Mapping, SyncIssue};
 
 /// Primary key of an item: (hash, range).
 type Key = (String, String);
@@ -186,5 +193,211 @@ impl SubscriptionLookup for MemoryStore {
 impl SubscriptionSave for MemoryStore {
     async fn save_subscription(&self, record: &SubscriptionRecord) -> Result<(), StoreError> {
         self.put_raw_sync_item(subscription_to_item(record))
+    }
+}
+
+// ---- The sync engine's ports (issue 4), with DynamoDB's condition semantics ----
+
+fn revision_of(item: Option<&Item>) -> Option<u64> {
+    match item?.get("revision") {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+fn version_of(item: Option<&Item>) -> Option<u64> {
+    match item?.get("version") {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+impl MemoryStore {
+    /// Every sync issue (what a gsi1 query for `issue` returns).
+    pub fn list_sync_issues(&self) -> Result<Vec<SyncIssue>, StoreError> {
+        self.list(ISSUE_TYPE).iter().map(issue_from_item).collect()
+    }
+
+    /// Every recorded dead-letter reason.
+    pub fn list_dead_letter_reasons(&self) -> Result<Vec<DeadLetterReason>, StoreError> {
+        self.list(DLQ_TYPE)
+            .iter()
+            .map(dead_letter_from_item)
+            .collect()
+    }
+}
+
+impl TaskWriteIfVersion for MemoryStore {
+    async fn put_task_if_version(
+        &self,
+        task: &LocalTask,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let item = task_to_item(task);
+        let key = key_of(&item, TASK_LIST_ID, TASK_ID)?;
+        let mut tables = self.lock();
+        let current = tables.tasks.get(&key);
+        let ok = match expected_version {
+            None => current.is_none(),
+            Some(v) => current.is_some() && version_of(current) == Some(v),
+        };
+        if !ok {
+            return Err(StoreError::ConditionFailed(
+                "the task item changed since it was read".to_owned(),
+            ));
+        }
+        tables.tasks.insert(key, item);
+        Ok(())
+    }
+}
+
+impl TaskList for MemoryStore {
+    async fn list_tasks(
+        &self,
+        list_id: &str,
+    ) -> Result<Vec<Result<LocalTask, InvalidTaskItem>>, StoreError> {
+        let tables = self.lock();
+        Ok(tables
+            .tasks
+            .iter()
+            .filter(|((list, _), _)| list == list_id)
+            .map(|((list, id), item)| {
+                task_from_item(item).map_err(|e| InvalidTaskItem {
+                    list_id: list.clone(),
+                    task_id: id.clone(),
+                    reason: e.to_string(),
+                })
+            })
+            .collect())
+    }
+}
+
+impl BindingsOfList for MemoryStore {
+    async fn bindings_of_list(&self, local_list_id: &str) -> Result<Vec<Binding>, StoreError> {
+        Ok(self
+            .list_bindings()?
+            .into_iter()
+            .filter(|b| b.local_list_id == local_list_id)
+            .collect())
+    }
+}
+
+impl MappingStore for MemoryStore {
+    async fn mapping_by_local(
+        &self,
+        list_id: &str,
+        task_id: &str,
+    ) -> Result<Option<Mapping>, StoreError> {
+        self.get_sync(&mapping_local_key(list_id, task_id))?
+            .as_ref()
+            .map(mapping_from_item)
+            .transpose()
+    }
+
+    async fn mapping_by_remote(
+        &self,
+        kind: RemoteKind,
+        remote_id: &str,
+    ) -> Result<Option<Mapping>, StoreError> {
+        self.get_sync(&mapping_remote_key(kind, remote_id))?
+            .as_ref()
+            .map(mapping_from_item)
+            .transpose()
+    }
+
+    async fn save_mapping(
+        &self,
+        mapping: &Mapping,
+        expected_revision: Option<u64>,
+        replaced_remote_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let revision = expected_revision.map_or(1, |r| r + 1);
+        let mut written = mapping.clone();
+        written.revision = revision;
+        let attributes = mapping_attributes(&written);
+        let local_key = key_of(
+            &mapping_local_key(&mapping.local_list_id, &mapping.local_id),
+            PK,
+            SK,
+        )?;
+        let remote_key = match &mapping.remote_id {
+            Some(id) => Some(key_of(
+                &mapping_remote_key(mapping.remote_kind, id),
+                PK,
+                SK,
+            )?),
+            None => None,
+        };
+        let replaced_key = match replaced_remote_id {
+            Some(id) if Some(id) != mapping.remote_id.as_deref() => Some(key_of(
+                &mapping_remote_key(mapping.remote_kind, id),
+                PK,
+                SK,
+            )?),
+            _ => None,
+        };
+        let mut tables = self.lock();
+        let local_ok = revision_of(tables.sync.get(&local_key)) == expected_revision;
+        let remote_ok = remote_key.as_ref().is_none_or(|k| {
+            let current = tables.sync.get(k);
+            current.is_none()
+                || (expected_revision.is_some() && revision_of(current) == expected_revision)
+        });
+        if !local_ok || !remote_ok {
+            return Err(StoreError::ConditionFailed(
+                "the mapping changed since it was read".to_owned(),
+            ));
+        }
+        let with_key = |key: &Key| {
+            let mut item = attributes.clone();
+            item.insert(PK.to_owned(), AttributeValue::S(key.0.clone()));
+            item.insert(SK.to_owned(), AttributeValue::S(key.1.clone()));
+            item
+        };
+        tables.sync.insert(local_key.clone(), with_key(&local_key));
+        if let Some(k) = remote_key {
+            let item = with_key(&k);
+            tables.sync.insert(k, item);
+        }
+        if let Some(k) = replaced_key {
+            tables.sync.remove(&k);
+        }
+        Ok(revision)
+    }
+}
+
+impl SyncRecords for MemoryStore {
+    async fn record_sync_issue(&self, issue: &SyncIssue) -> Result<(), StoreError> {
+        self.put_raw_sync_item(issue_to_item(issue))
+    }
+
+    async fn clear_sync_issue(&self, list_id: &str, task_id: &str) -> Result<(), StoreError> {
+        let key = key_of(&issue_key(list_id, task_id), PK, SK)?;
+        self.lock().sync.remove(&key);
+        Ok(())
+    }
+
+    async fn record_dead_letter(&self, record: &DeadLetterReason) -> Result<(), StoreError> {
+        self.put_raw_sync_item(dead_letter_to_item(record))
+    }
+
+    async fn set_binding_breaker(
+        &self,
+        binding_id: &str,
+        breaker: Option<&CircuitBreaker>,
+    ) -> Result<(), StoreError> {
+        let key = key_of(&binding_key(binding_id), PK, SK)?;
+        let mut tables = self.lock();
+        if let Some(item) = tables.sync.get_mut(&key) {
+            match breaker {
+                Some(b) => {
+                    item.insert(BREAKER.to_owned(), breaker_to_attribute(b));
+                }
+                None => {
+                    item.remove(BREAKER);
+                }
+            }
+        }
+        Ok(())
     }
 }

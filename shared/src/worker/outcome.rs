@@ -2,33 +2,55 @@
 
 use std::time::Duration;
 
-/// The result of a message that succeeded.
+use crate::sync::Executed;
+
+/// The result of a message that succeeded (it is deleted from the queue).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageOutcome {
-    /// Both sides already agree: nothing was written.
+    /// Both sides already agree (or the change was the sync's own echo): nothing was written.
     Unchanged,
-    /// The local task was created or updated from the remote one.
-    WroteLocal { list_id: String, task_id: String },
-    /// The remote task is gone; the local one was soft-deleted.
-    DeletedLocal { list_id: String, task_id: String },
-    /// A hint kind that this build acknowledges without acting on yet.
+    /// One pair was reconciled; what was done.
+    Synced(Executed),
+    /// A whole binding was reconciled.
+    Resynced(ResyncReport),
+    /// The binding's circuit breaker is open: acknowledged and recorded, not processed.
+    BreakerOpen { binding_id: String, reason: String },
+    /// The binding no longer exists (removed by an operator): nothing to do.
+    UnknownBinding { binding_id: String },
+    /// A hint kind that this build acknowledges without acting on (subscriptions are the
+    /// scheduler's, issue 6).
     NotYetHandled { kind: &'static str },
+}
+
+/// What a resync did, pair by pair.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResyncReport {
+    pub pairs: u32,
+    pub changed: u32,
+    pub unchanged: u32,
+    pub failed: u32,
+    /// Deletions held back by the mass-deletion guard (DESIGN.md principle 6).
+    pub deletions_held: u32,
 }
 
 /// Why a message failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
     /// Worth retrying later (throttling, a transient store or Graph failure). `after` is Graph's
-    /// `Retry-After` when it gave one.
+    /// `Retry-After` when it gave one: the message's visibility is set to it.
     #[error("retry later{}: {reason}", after.map(|d| format!(" (after {}s)", d.as_secs())).unwrap_or_default())]
     Retry {
         reason: String,
         after: Option<Duration>,
     },
-    /// Will never succeed as it stands (undecodable body, unknown binding, a Graph 400/403): it
-    /// goes to the DLQ with this reason once its receives are used up.
+    /// Will never succeed as it stands (undecodable body, a Graph 400): it goes to the DLQ
+    /// with this reason once its receives are used up.
     #[error("rejected: {reason}")]
     Reject { reason: String },
+    /// The binding itself is broken (its container is gone, the app lost access): counts
+    /// towards the binding's circuit breaker.
+    #[error("binding {binding_id} failed: {reason}")]
+    Binding { binding_id: String, reason: String },
 }
 
 impl From<crate::ports::StoreError> for WorkerError {
@@ -61,6 +83,20 @@ impl From<crate::graph::GraphError> for WorkerError {
             _ => WorkerError::Reject {
                 reason: e.to_string(),
             },
+        }
+    }
+}
+
+impl From<crate::sync::ExecError> for WorkerError {
+    fn from(e: crate::sync::ExecError) -> Self {
+        use crate::sync::ExecError;
+        match e {
+            ExecError::Stale(reason) => WorkerError::Retry {
+                reason: format!("kept losing races: {reason}"),
+                after: None,
+            },
+            ExecError::Graph(g) => g.into(),
+            ExecError::Store(s) => s.into(),
         }
     }
 }

@@ -1,0 +1,262 @@
+//! One pair: read both sides and the mapping now (hints are never data, DESIGN.md principle 1),
+//! decide, apply; after a lost race (412/409, a conditional write that failed) read again and
+//! decide again, a bounded number of times.
+
+use chrono::Utc;
+
+use super::{MessageOutcome, SyncStore, TaskStore, WorkerDeps, WorkerError};
+use crate::graph::GraphError;
+use crate::graph::models::CalendarZone;
+use crate::model::{Binding, LocalTask, Origin};
+use crate::ports::StoreError;
+use crate::sync::{
+    ExecDeps, ExecError, Executed, LocalSide, Mapping, MappingState, Pair, Plan, RemoteTask,
+    RemoteTasks, SideRules, execute, reconcile,
+};
+
+/// Which side the hint named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairKey {
+    Remote(String),
+    Local(String),
+}
+
+/// The side rules of a binding (its zone for calendar days).
+pub fn rules_of(binding: &Binding) -> SideRules {
+    let zone = CalendarZone::parse(&binding.time_zone).unwrap_or_else(|_| {
+        tracing::warn!(binding_id = %binding.id, zone = %binding.time_zone, "unknown time zone; using UTC");
+        CalendarZone::utc()
+    });
+    SideRules::new(binding.remote, zone)
+}
+
+/// Maps a Graph failure to what the queue should do; permission problems concern the whole
+/// binding (its breaker), not this message.
+pub(super) fn graph_failure(binding: &Binding, e: GraphError) -> WorkerError {
+    match &e {
+        GraphError::Forbidden { .. } if !e.is_quota() => WorkerError::Binding {
+            binding_id: binding.id.clone(),
+            reason: e.to_string(),
+        },
+        _ => e.into(),
+    }
+}
+
+fn exec_failure(binding: &Binding, e: ExecError) -> WorkerError {
+    match e {
+        ExecError::Graph(g) => graph_failure(binding, g),
+        other => other.into(),
+    }
+}
+
+/// The local side as read: the task, or why it breaks the contract.
+pub(super) struct LocalRead {
+    pub task: Option<LocalTask>,
+    pub invalid: Option<String>,
+}
+
+pub(super) async fn read_local<T: TaskStore>(
+    tasks: &T,
+    list_id: &str,
+    task_id: &str,
+) -> Result<LocalRead, WorkerError> {
+    match tasks.get_task(list_id, task_id).await {
+        Ok(task) => Ok(LocalRead {
+            task,
+            invalid: None,
+        }),
+        Err(StoreError::InvalidItem(reason)) => Ok(LocalRead {
+            task: None,
+            invalid: Some(reason),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn sync_pair<S, T, G, Q>(
+    deps: &WorkerDeps<S, T, G, Q>,
+    binding: &Binding,
+    key: PairKey,
+) -> Result<MessageOutcome, WorkerError>
+where
+    S: SyncStore,
+    T: TaskStore,
+    G: RemoteTasks,
+{
+    let rules = rules_of(binding);
+    let rounds = deps.settings.max_merge_rounds.max(1);
+    let mut last_stale = String::new();
+    for _ in 0..rounds {
+        let Some((pair, invalid)) = read_pair(deps, binding, &rules, &key).await? else {
+            return Ok(MessageOutcome::Unchanged);
+        };
+        let local = match (&pair.local, &invalid) {
+            (_, Some(reason)) => LocalSide::Invalid(reason),
+            (Some(t), None) => LocalSide::Present(t),
+            (None, None) => LocalSide::Missing,
+        };
+        let plan = reconcile(
+            binding,
+            &rules,
+            local,
+            pair.remote.as_ref(),
+            pair.mapping.as_ref(),
+        );
+        tracing::debug!(plan = ?plan, "plan");
+        if let Plan::Nothing { .. } = plan {
+            return Ok(MessageOutcome::Unchanged);
+        }
+        let exec = ExecDeps {
+            sync: &deps.sync,
+            tasks: &deps.tasks,
+            graph: &deps.graph,
+        };
+        match execute(&exec, binding, &rules, &pair, &plan).await {
+            Ok(Executed::Nothing) => return Ok(MessageOutcome::Unchanged),
+            Ok(done) => return Ok(MessageOutcome::Synced(done)),
+            Err(ExecError::Stale(reason)) => {
+                tracing::info!(%reason, "lost a race; reading both sides again");
+                last_stale = reason;
+            }
+            Err(e) => return Err(exec_failure(binding, e)),
+        }
+    }
+    Err(WorkerError::Retry {
+        reason: format!("still racing after {rounds} rounds: {last_stale}"),
+        after: None,
+    })
+}
+
+/// Reads the pair a hint names. `None` when there is nothing to do without calling Graph (an
+/// echo of the sync's own local write).
+async fn read_pair<S, T, G, Q>(
+    deps: &WorkerDeps<S, T, G, Q>,
+    binding: &Binding,
+    rules: &SideRules,
+    key: &PairKey,
+) -> Result<Option<(Pair, Option<String>)>, WorkerError>
+where
+    S: SyncStore,
+    T: TaskStore,
+    G: RemoteTasks,
+{
+    let list = &binding.local_list_id;
+    match key {
+        PairKey::Remote(remote_id) => {
+            let remote = deps
+                .graph
+                .get(binding, rules, remote_id)
+                .await
+                .map_err(|e| graph_failure(binding, e))?;
+            let mut mapping = deps
+                .sync
+                .mapping_by_remote(binding.remote, remote_id)
+                .await?;
+            let local_id = match (&mapping, remote.as_ref().and_then(|r| r.marker.clone())) {
+                (Some(m), _) => m.local_id.clone(),
+                (None, Some(marker)) => marker,
+                (None, None) => remote_id.clone(),
+            };
+            if mapping.is_none() {
+                // A claim (creating, no remote id yet) exists only under the local key.
+                mapping = deps.sync.mapping_by_local(list, &local_id).await?;
+                if mapping
+                    .as_ref()
+                    .is_some_and(|m| m.remote_id.as_ref().is_some_and(|id| id != remote_id))
+                {
+                    // That local task is paired with another remote task: this one is a
+                    // stray copy (e.g. a create whose record was lost); leave it to the sweep.
+                    tracing::warn!(
+                        remote_id,
+                        local_id,
+                        "remote task whose local task maps elsewhere"
+                    );
+                    return Ok(None);
+                }
+            }
+            let local = read_local(&deps.tasks, list, &local_id).await?;
+            Ok(Some((
+                Pair {
+                    local_id,
+                    local: local.task,
+                    remote,
+                    mapping,
+                },
+                local.invalid,
+            )))
+        }
+        PairKey::Local(local_id) => {
+            let mapping = deps.sync.mapping_by_local(list, local_id).await?;
+            let local = read_local(&deps.tasks, list, local_id).await?;
+            if let (Some(m), Some(task)) = (&mapping, &local.task)
+                && m.state == MappingState::Active
+                && task.origin == Origin::Sync
+                && task.version == m.local_version
+                && m.last_error.is_none()
+            {
+                // The sync's own write coming back through the stream: no Graph call at all.
+                return Ok(None);
+            }
+            if mapping.is_none() && local.task.as_ref().is_some_and(|t| t.deleted) {
+                return Ok(None);
+            }
+            let remote = remote_of_mapping(deps, binding, rules, mapping.as_ref()).await?;
+            Ok(Some((
+                Pair {
+                    local_id: local_id.clone(),
+                    local: local.task,
+                    remote,
+                    mapping,
+                },
+                local.invalid,
+            )))
+        }
+    }
+}
+
+/// The remote task a mapping points to; for a claim without a remote id, the task found by its
+/// marker (a create that happened before a crash).
+async fn remote_of_mapping<S, T, G, Q>(
+    deps: &WorkerDeps<S, T, G, Q>,
+    binding: &Binding,
+    rules: &SideRules,
+    mapping: Option<&Mapping>,
+) -> Result<Option<RemoteTask>, WorkerError>
+where
+    G: RemoteTasks,
+{
+    let Some(m) = mapping else {
+        return Ok(None);
+    };
+    if let Some(id) = &m.remote_id {
+        return deps
+            .graph
+            .get(binding, rules, id)
+            .await
+            .map_err(|e| graph_failure(binding, e));
+    }
+    if m.state != MappingState::Creating {
+        return Ok(None);
+    }
+    let found = deps
+        .graph
+        .find_by_marker(binding, rules, &m.local_id)
+        .await
+        .map_err(|e| graph_failure(binding, e))?;
+    if found.is_none() {
+        let age = Utc::now().signed_duration_since(m.updated_at);
+        let patience = chrono::Duration::from_std(deps.settings.claim_patience)
+            .unwrap_or(chrono::Duration::seconds(60));
+        if age < patience && m.last_error.is_none() {
+            // Another worker may be creating it right now: let it finish.
+            return Err(WorkerError::Retry {
+                reason: format!(
+                    "local task {} is being created by another worker",
+                    m.local_id
+                ),
+                after: Some(deps.settings.claim_patience),
+            });
+        }
+    }
+    Ok(found)
+}
