@@ -493,7 +493,7 @@ fn sample_mapping(local_id: &str) -> tasksync::sync::Mapping {
 
 /// MappingStore: claims, revisions, both lookups, re-created remote tasks, invalid items.
 pub async fn mapping_store_contract(
-    store: &impl tasksync::ports::MappingStore,
+    store: &(impl tasksync::ports::MappingStore + tasksync::ports::RemoteEtagIndex),
     raw: &impl RawItemWrite,
 ) {
     use tasksync::sync::MappingState;
@@ -603,6 +603,26 @@ pub async fn mapping_store_contract(
             .revision,
         3
     );
+
+    // The scheduler's sweep sees the pair under its new remote id, with the recorded ETags.
+    let index = store.mapped_remote_etags("b1").await.unwrap();
+    assert_eq!(index.len(), 1, "{index:?}");
+    assert_eq!(
+        index.get("r2").and_then(|e| e.etag.clone()).as_deref(),
+        Some("W/\"task-1\"")
+    );
+    // A deleted pair leaves the sweep's index.
+    let mut gone = store
+        .mapping_by_local("list-a", "t1")
+        .await
+        .unwrap()
+        .unwrap();
+    gone.state = MappingState::Deleted;
+    assert_eq!(store.save_mapping(&gone, Some(3), None).await.unwrap(), 4);
+    assert!(store.mapped_remote_etags("b1").await.unwrap().is_empty());
+    let mut back = gone.clone();
+    back.state = MappingState::Active;
+    assert_eq!(store.save_mapping(&back, Some(4), None).await.unwrap(), 5);
 
     // Another pair cannot take a remote id that is already mapped.
     let mut thief = sample_mapping("t2");

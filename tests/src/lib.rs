@@ -4,3 +4,4 @@ pub mod adapter_contract;
 pub mod aws;
 pub mod moto;
 pub mod scheduler_harness;
+pub mod sync_harness;

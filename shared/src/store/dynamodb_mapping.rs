@@ -9,7 +9,8 @@ use super::DynamoSyncStore;
 use super::item::{
     BREAKER, DLQ_TYPE, ISSUE_TYPE, Item, PK, binding_key, breaker_to_attribute,
     dead_letter_from_item, dead_letter_to_item, issue_from_item, issue_key, issue_to_item,
-    mapping_attributes, mapping_from_item, mapping_local_key, mapping_remote_key,
+    mapping_attributes, mapping_from_item, mapping_local_key, mapping_remote_item,
+    mapping_remote_key,
 };
 use super::sdk_error::classify;
 use crate::model::{Binding, CircuitBreaker, RemoteKind};
@@ -109,10 +110,7 @@ impl MappingStore for DynamoSyncStore {
                 .map_err(classify)?;
             return Ok(revision);
         };
-        let remote_item = with_key(
-            &attributes,
-            mapping_remote_key(mapping.remote_kind, remote_id),
-        );
+        let remote_item = mapping_remote_item(&written, &attributes, remote_id);
         let mut items = vec![
             put_with_condition(self.table(), local_item, expected_revision, false)?,
             put_with_condition(self.table(), remote_item, expected_revision, true)?,

@@ -563,6 +563,23 @@ pub fn mapping_attributes(m: &crate::sync::Mapping) -> Item {
     item
 }
 
+/// The by-remote item of a pair: the mapping plus the scheduler's sweep index (gsi1
+/// `mapping#{binding}`, the remote ETags, `schedule_item::mapping_index_attributes`), so a sweep
+/// lists a binding's mapped ETags with one Query. A deleted pair leaves the index.
+pub fn mapping_remote_item(m: &crate::sync::Mapping, attributes: &Item, remote_id: &str) -> Item {
+    let mut item = attributes.clone();
+    if m.state != crate::sync::MappingState::Deleted {
+        item.extend(super::schedule_item::mapping_index_attributes(
+            &m.binding_id,
+            remote_id,
+            m.task_etag.as_deref(),
+            m.details_etag.as_deref(),
+        ));
+    }
+    item.extend(mapping_remote_key(m.remote_kind, remote_id));
+    item
+}
+
 pub fn mapping_from_item(item: &Item) -> Result<crate::sync::Mapping, StoreError> {
     let r = Reader::new(item, "mapping");
     let kind = r.string("remote_kind")?;

@@ -16,7 +16,7 @@ use super::item::{
 use super::item::{
     BREAKER, DLQ_TYPE, ISSUE_TYPE, breaker_to_attribute, dead_letter_from_item,
     dead_letter_to_item, issue_from_item, issue_key, issue_to_item, mapping_attributes,
-    mapping_from_item, mapping_local_key, mapping_remote_key,
+    mapping_from_item, mapping_local_key, mapping_remote_item, mapping_remote_key,
 };
 use crate::model::{Binding, CircuitBreaker, LocalTask, RemoteKind, SubscriptionRecord};
 use crate::ports::{
@@ -355,9 +355,10 @@ impl MappingStore for MemoryStore {
             item
         };
         tables.sync.insert(local_key.clone(), with_key(&local_key));
-        if let Some(k) = remote_key {
-            let item = with_key(&k);
-            tables.sync.insert(k, item);
+        if let (Some(k), Some(id)) = (remote_key, &mapping.remote_id) {
+            tables
+                .sync
+                .insert(k, mapping_remote_item(&written, &attributes, id));
         }
         if let Some(k) = replaced_key {
             tables.sync.remove(&k);

@@ -3,8 +3,8 @@
 //! Conversion between domain types and DynamoDB `AttributeValue`s happens only here (`item`),
 //! and both adapters share it. Item layouts: docs/aws-resources.md.
 
-pub mod dynamodb_schedule;
 pub mod dynamodb_mapping;
+pub mod dynamodb_schedule;
 pub mod dynamodb_sync;
 pub mod dynamodb_tasks;
 pub mod item;

@@ -1,0 +1,329 @@
+//! The world of the sync tests: moto (tables and queues from template.yaml), the Graph emulator,
+//! the real worker handler fed by the real SQS queue through the work pump, and "a person" and
+//! "an application" acting on each side. Local changes reach the queue as the `local_task` hint
+//! the EventBridge pipe renders from the tasks table's stream record (the pipe's own
+//! `InputTemplate`, through `PipeSpec::render`): moto has no Pipes.
+
+// Test kit: a failed step must fail the test that called it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use graph_emulator::{ControlClient, EmulatorConfig, RunningEmulator};
+use serde_json::{Value, json};
+use tasksync::graph::GraphClient;
+use tasksync::local::emulator_stack::graph_client;
+use tasksync::local::work_pump::{PumpReport, pump_once};
+use tasksync::model::{Binding, LocalTask, Origin};
+use tasksync::ports::{BindingSave, HintSend, MappingStore, TaskRead, TaskWrite};
+use tasksync::queue::SqsHintQueue;
+use tasksync::queue_message::{Hint, decode};
+use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
+use tasksync::sync::Mapping;
+use tasksync::worker::{WorkerDeps, handle_batch};
+
+use crate::aws::{MotoAws, provisioned};
+
+/// Everything one sync test needs, fresh (own tables, queue and emulator).
+pub struct SyncWorld {
+    pub aws: MotoAws,
+    pub emulator: RunningEmulator,
+    pub control: ControlClient,
+    /// The worker's Graph client: its counters are what the tests measure.
+    pub graph: GraphClient,
+    /// The test's own Graph client for looking at the remote side (not counted as the sync's).
+    pub observer: GraphClient,
+    pub sync: DynamoSyncStore,
+    pub tasks: DynamoTaskStore,
+    pub queue: SqsHintQueue,
+    pub user_id: String,
+}
+
+/// Graph writes (creates, updates, deletes) counted by the client, by operation name.
+pub const GRAPH_WRITES: &[&str] = &[
+    "todo.create_task",
+    "todo.update_task",
+    "todo.delete_task",
+    "planner.create_task",
+    "planner.update_task",
+    "planner.update_task_details",
+    "planner.delete_task",
+];
+
+impl SyncWorld {
+    pub async fn start() -> Self {
+        let aws = provisioned()
+            .await
+            .expect("moto with template.yaml's resources");
+        let emulator = graph_emulator::start(EmulatorConfig::default(), "127.0.0.1:0")
+            .await
+            .expect("emulator");
+        let control = ControlClient::new(emulator.control_url.clone());
+        let graph = graph_client(&emulator).expect("graph client");
+        let observer = graph_client(&emulator).expect("observer's graph client");
+        let user_id = emulator.state.config.user_id.clone();
+        Self {
+            sync: DynamoSyncStore::new(aws.dynamodb.clone(), aws.resources.sync_table()),
+            tasks: DynamoTaskStore::new(aws.dynamodb.clone(), aws.resources.tasks_table()),
+            queue: SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url()),
+            aws,
+            emulator,
+            control,
+            graph,
+            observer,
+            user_id,
+        }
+    }
+
+    /// A To Do list and a binding of local list `list` to it.
+    pub async fn todo_binding(&self, id: &str, list: &str) -> Binding {
+        let list_id = self
+            .control
+            .create_todo_list(&self.user_id, &format!("list {id}"))
+            .await
+            .expect("To Do list");
+        let binding = Binding::todo(id, list, &self.user_id, list_id);
+        self.sync.save_binding(&binding).await.expect("binding");
+        binding
+    }
+
+    /// A Planner plan and a binding of local list `list` to it.
+    pub async fn planner_binding(&self, id: &str, list: &str) -> Binding {
+        let plan = self
+            .control
+            .call(
+                reqwest::Method::POST,
+                "/planner/plans",
+                Some(&json!({ "title": format!("plan {id}") })),
+            )
+            .await
+            .expect("plan");
+        let plan_id = plan["id"].as_str().expect("plan id").to_owned();
+        let binding = Binding::planner(id, list, plan_id);
+        self.sync.save_binding(&binding).await.expect("binding");
+        binding
+    }
+
+    pub fn worker(
+        &self,
+    ) -> WorkerDeps<DynamoSyncStore, DynamoTaskStore, GraphClient, SqsHintQueue> {
+        WorkerDeps::new(
+            self.sync.clone(),
+            self.tasks.clone(),
+            self.graph.clone(),
+            self.queue.clone(),
+        )
+    }
+
+    pub async fn send(&self, hint: Hint) {
+        self.queue.send_hints(&[hint]).await.expect("hint sent");
+    }
+
+    /// The body the pipe sends for a change of this task (rendered from a KEYS_ONLY record).
+    pub fn pipe_hint(&self, list_id: &str, task_id: &str) -> Hint {
+        let record = json!({
+            "eventName": "MODIFY",
+            "eventSource": "aws:dynamodb",
+            "dynamodb": {"Keys": {"list_id": {"S": list_id}, "id": {"S": task_id}},
+                         "StreamViewType": "KEYS_ONLY"}
+        });
+        let pipe = self
+            .aws
+            .resources
+            .pipes
+            .first()
+            .expect("the template's pipe");
+        let body = pipe.spec.render(&record).expect("pipe input template");
+        decode(&body).expect("the pipe's body is a hint")
+    }
+
+    /// The application writes a task (version + 1, origin app); the stream carries the change.
+    pub async fn app_writes(&self, task: &LocalTask) -> LocalTask {
+        let current = self
+            .tasks
+            .get_task(&task.list_id, &task.id)
+            .await
+            .expect("read");
+        let written = LocalTask {
+            version: current.map_or(1, |c| c.version + 1),
+            origin: Origin::App("test-agent".to_owned()),
+            updated_at: chrono::Utc::now(),
+            ..task.clone()
+        };
+        self.tasks.put_task(&written).await.expect("app write");
+        self.send(self.pipe_hint(&written.list_id, &written.id))
+            .await;
+        written
+    }
+
+    /// Runs the worker on the queue until a receive comes back empty. Failed messages stay
+    /// invisible for their visibility timeout, as in AWS.
+    pub async fn drain(&self) -> PumpReport {
+        let worker = self.worker();
+        self.drain_with(&worker).await
+    }
+
+    pub async fn drain_with<S, T, G, Q>(&self, worker: &WorkerDeps<S, T, G, Q>) -> PumpReport
+    where
+        S: tasksync::worker::SyncStore,
+        T: tasksync::worker::TaskStore,
+        G: tasksync::sync::RemoteTasks,
+        Q: tasksync::ports::MessageDelay,
+    {
+        let mut total = PumpReport::default();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let report = pump_once(&self.queue, |event| handle_batch(event, worker))
+                .await
+                .expect("queue reachable");
+            total.received += report.received;
+            total.succeeded += report.succeeded;
+            total.failed += report.failed;
+            if report.received == 0 {
+                return total;
+            }
+            assert!(Instant::now() < deadline, "the queue never emptied");
+        }
+    }
+
+    pub async fn local(&self, list: &str, id: &str) -> Option<LocalTask> {
+        self.tasks.get_task(list, id).await.expect("read local")
+    }
+
+    pub async fn mapping(&self, list: &str, id: &str) -> Option<Mapping> {
+        self.sync
+            .mapping_by_local(list, id)
+            .await
+            .expect("read mapping")
+    }
+
+    /// Graph writes so far (every attempt, whatever the outcome).
+    pub fn graph_writes(&self) -> u64 {
+        GRAPH_WRITES
+            .iter()
+            .map(|op| self.graph.counters().total(op))
+            .sum()
+    }
+
+    /// All Graph requests so far (the token aside).
+    pub fn graph_calls(&self) -> u64 {
+        self.graph
+            .counters()
+            .snapshot()
+            .iter()
+            .filter(|((op, _), _)| *op != "token")
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    // ---- a person in the To Do and Planner apps ----
+
+    pub async fn todo_tasks(&self, binding: &Binding) -> Vec<Value> {
+        self.observer
+            .todo()
+            .list_tasks(&binding.user_id, &binding.remote_container_id)
+            .await
+            .expect("list To Do tasks")
+            .into_iter()
+            .map(|t| serde_json::to_value(t).expect("json"))
+            .collect()
+    }
+
+    pub async fn planner_tasks(&self, binding: &Binding) -> Vec<Value> {
+        self.observer
+            .planner()
+            .list_plan_tasks(&binding.remote_container_id)
+            .await
+            .expect("list plan tasks")
+            .into_iter()
+            .map(|t| serde_json::to_value(t).expect("json"))
+            .collect()
+    }
+
+    pub async fn todo_task(&self, binding: &Binding, task_id: &str) -> Option<Value> {
+        let path = format!(
+            "/todo/lists/{}/tasks/{task_id}",
+            binding.remote_container_id
+        );
+        self.control
+            .call(reqwest::Method::GET, &path, None)
+            .await
+            .ok()
+    }
+
+    pub async fn person_edits_todo(&self, binding: &Binding, task_id: &str, patch: Value) {
+        self.control
+            .update_todo_task(&binding.remote_container_id, task_id, &patch)
+            .await
+            .expect("person's To Do edit");
+    }
+
+    pub async fn person_creates_todo(&self, binding: &Binding, task: Value) -> String {
+        let created = self
+            .control
+            .create_todo_task(&binding.remote_container_id, &task)
+            .await
+            .expect("person's To Do task");
+        graph_emulator::control_client::id_of(&created, "task").expect("id")
+    }
+
+    pub async fn planner_task(&self, task_id: &str) -> Option<(Value, Value)> {
+        let task = self.observer.planner().get_task(task_id).await.ok()?;
+        let details = self
+            .observer
+            .planner()
+            .get_task_details(task_id)
+            .await
+            .ok()?;
+        Some((
+            serde_json::to_value(task).expect("json"),
+            serde_json::to_value(details).expect("json"),
+        ))
+    }
+
+    pub async fn person_edits_planner(&self, task_id: &str, patch: Value) {
+        self.control
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/planner/tasks/{task_id}"),
+                Some(&patch),
+            )
+            .await
+            .expect("person's Planner edit");
+    }
+
+    pub async fn person_edits_planner_details(&self, task_id: &str, patch: Value) {
+        self.control
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/planner/tasks/{task_id}/details"),
+                Some(&patch),
+            )
+            .await
+            .expect("person's Planner details edit");
+    }
+
+    pub async fn person_creates_planner(&self, binding: &Binding, task: Value) -> String {
+        let created = self
+            .control
+            .call(
+                reqwest::Method::POST,
+                &format!("/planner/plans/{}/tasks", binding.remote_container_id),
+                Some(&json!([task])),
+            )
+            .await
+            .expect("person's Planner task");
+        created["value"][0]["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn person_deletes_planner(&self, task_id: &str) {
+        self.control
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/planner/tasks/{task_id}"),
+                None,
+            )
+            .await
+            .expect("person's Planner delete");
+    }
+}

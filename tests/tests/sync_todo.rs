@@ -1,0 +1,480 @@
+//! The sync engine end to end with a To Do binding: the real worker handler on the SQS queue
+//! (moto), the tasks and sync tables (moto), the Graph emulator, a person editing in the To Do
+//! app (control API) and an application writing the tasks table. Each scenario also prints the
+//! Graph calls it cost (docs/sync-engine.md, "Graph calls per scenario").
+
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use serde_json::json;
+use tasksync::model::{LocalTask, Origin, Priority, TaskDate, TaskStatus};
+use tasksync::ports::{MappingStore, TaskRead, TaskWrite};
+use tasksync::queue_message::Hint;
+use tasksync::store::Item;
+use tasksync::sync::{Field, MappingState, Side};
+use testkit::sync_harness::SyncWorld;
+
+fn app_task(list: &str, id: &str, title: &str) -> LocalTask {
+    LocalTask::new(list, id, title, Origin::App("test-agent".into()))
+}
+
+struct Cost {
+    calls: u64,
+    writes: u64,
+}
+
+fn cost_since(w: &SyncWorld, before: &Cost) -> Cost {
+    Cost {
+        calls: w.graph_calls() - before.calls,
+        writes: w.graph_writes() - before.writes,
+    }
+}
+
+fn now_cost(w: &SyncWorld) -> Cost {
+    Cost {
+        calls: w.graph_calls(),
+        writes: w.graph_writes(),
+    }
+}
+
+fn report(scenario: &str, cost: &Cost) {
+    println!(
+        "GRAPH-CALLS todo | {scenario} | {} | {}",
+        cost.calls, cost.writes
+    );
+}
+
+fn remote_hint(binding_id: &str, task_id: &str) -> Hint {
+    Hint::RemoteTodoTask {
+        binding_id: binding_id.to_owned(),
+        task_id: task_id.to_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_update_complete_reopen_and_delete_on_each_side() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-todo", "team").await;
+
+    // The application creates a task: one POST with the marker, nothing else.
+    let mut task = app_task("team", "T-1", "Call the supplier");
+    task.notes = "About the delivery".into();
+    task.priority = Priority::Important;
+    task.due = Some(TaskDate::Day(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()));
+    let c = now_cost(&w);
+    w.app_writes(&task).await;
+    assert_eq!(w.drain().await.failed, 0);
+    let cost = cost_since(&w, &c);
+    report("local create → remote", &cost);
+    assert_eq!((cost.calls, cost.writes), (1, 1));
+    let m = w.mapping("team", "T-1").await.expect("mapping");
+    assert_eq!(m.state, MappingState::Active);
+    let remote_id = m.remote_id.clone().expect("remote id");
+    let remote = w.todo_task(&b, &remote_id).await.expect("remote task");
+    assert_eq!(remote["title"], "Call the supplier");
+    assert_eq!(remote["body"]["content"], "About the delivery");
+    assert_eq!(remote["importance"], "high");
+    assert!(
+        remote["dueDateTime"]["dateTime"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-12-03"),
+        "{remote}"
+    );
+    assert_eq!(
+        w.mapping("team", "T-1").await.unwrap(),
+        w.sync
+            .mapping_by_remote(b.remote, &remote_id)
+            .await
+            .unwrap()
+            .unwrap(),
+        "both mapping items agree"
+    );
+
+    // Graph's notification of the sync's own create: one read, no write.
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("echo of the sync's remote write", &cost);
+    assert_eq!((cost.calls, cost.writes), (1, 0));
+
+    // A person renames it in To Do: the local task follows (one read, no Graph write).
+    w.person_edits_todo(&b, &remote_id, json!({"title": "Call the supplier today"}))
+        .await;
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("remote update → local", &cost);
+    assert_eq!((cost.calls, cost.writes), (1, 0));
+    let local = w.local("team", "T-1").await.unwrap();
+    assert_eq!(local.title, "Call the supplier today");
+    assert_eq!(local.origin, Origin::Sync);
+    assert_eq!(local.notes, "About the delivery");
+    assert_eq!(local.priority, Priority::Important);
+
+    // The stream brings the sync's own local write back: no Graph call at all.
+    let c = now_cost(&w);
+    w.send(w.pipe_hint("team", "T-1")).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("echo of the sync's local write", &cost);
+    assert_eq!((cost.calls, cost.writes), (0, 0));
+
+    // The application completes it: one read, one PATCH.
+    let mut done = local.clone();
+    done.status = TaskStatus::Completed;
+    let c = now_cost(&w);
+    w.app_writes(&done).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("local complete → remote", &cost);
+    assert_eq!((cost.calls, cost.writes), (2, 1));
+    let remote = w.todo_task(&b, &remote_id).await.unwrap();
+    assert_eq!(remote["status"], "completed");
+    assert_eq!(
+        remote["title"], "Call the supplier today",
+        "the person's title stays"
+    );
+
+    // The person reopens it.
+    w.person_edits_todo(&b, &remote_id, json!({"status": "notStarted"}))
+        .await;
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let local = w.local("team", "T-1").await.unwrap();
+    assert_eq!(local.status, TaskStatus::NotStarted);
+    assert_eq!(local.completed_at, None);
+
+    // The person completes it, then the application reopens it.
+    w.person_edits_todo(&b, &remote_id, json!({"status": "completed"}))
+        .await;
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let local = w.local("team", "T-1").await.unwrap();
+    assert_eq!(local.status, TaskStatus::Completed);
+    assert!(local.completed_at.is_some());
+    let mut reopened = local.clone();
+    reopened.status = TaskStatus::InProgress;
+    w.app_writes(&reopened).await;
+    w.drain().await;
+    assert_eq!(
+        w.todo_task(&b, &remote_id).await.unwrap()["status"],
+        "inProgress"
+    );
+
+    // The application deletes it (soft): the To Do task is deleted.
+    let mut gone = w.local("team", "T-1").await.unwrap();
+    gone.deleted = true;
+    let c = now_cost(&w);
+    w.app_writes(&gone).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("local delete → remote", &cost);
+    assert_eq!((cost.calls, cost.writes), (2, 1));
+    assert!(w.todo_task(&b, &remote_id).await.is_none());
+    assert_eq!(
+        w.mapping("team", "T-1").await.unwrap().state,
+        MappingState::Deleted
+    );
+
+    // A person creates a task in To Do: it appears locally (local id = remote id).
+    let born = w
+        .person_creates_todo(&b, json!({"title": "Book the room", "importance": "low"}))
+        .await;
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &born)).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("remote create → local", &cost);
+    assert_eq!((cost.calls, cost.writes), (1, 0));
+    let local = w.local("team", &born).await.expect("remote-born task");
+    assert_eq!(local.title, "Book the room");
+    assert_eq!(local.priority, Priority::Low);
+    assert_eq!(local.origin, Origin::Sync);
+
+    // The application edits it: the To Do task follows.
+    let mut edited = local.clone();
+    edited.notes = "Room 4".into();
+    w.app_writes(&edited).await;
+    w.drain().await;
+    let remote = w.todo_task(&b, &born).await.unwrap();
+    assert_eq!(remote["body"]["content"], "Room 4");
+
+    // The person deletes it: the local task is soft-deleted.
+    w.control
+        .delete_todo_task(&b.remote_container_id, &born)
+        .await
+        .unwrap();
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &born)).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("remote delete → local", &cost);
+    assert_eq!((cost.calls, cost.writes), (1, 0));
+    assert!(w.local("team", &born).await.unwrap().deleted);
+
+    // Nothing left behind: no task in the list, no message in the queue.
+    assert!(w.todo_tasks(&b).await.is_empty());
+    assert_eq!(w.drain().await.received, 0);
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_on_both_sides_merge_per_field() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-merge", "team").await;
+    let task = w
+        .app_writes(&app_task("team", "M-1", "Quarterly report"))
+        .await;
+    w.drain().await;
+    let remote_id = w.mapping("team", "M-1").await.unwrap().remote_id.unwrap();
+
+    // Different fields at once: the agent edits the notes, the person the title.
+    let mut agent = task.clone();
+    agent.notes = "numbers from finance".into();
+    w.app_writes(&agent).await;
+    w.person_edits_todo(&b, &remote_id, json!({"title": "Quarterly report (final)"}))
+        .await;
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    let c = now_cost(&w);
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("different fields on both sides", &cost);
+    assert_eq!(cost.writes, 1);
+    let local = w.local("team", "M-1").await.unwrap();
+    let remote = w.todo_task(&b, &remote_id).await.unwrap();
+    assert_eq!(local.title, "Quarterly report (final)");
+    assert_eq!(local.notes, "numbers from finance");
+    assert_eq!(remote["title"], "Quarterly report (final)");
+    assert_eq!(remote["body"]["content"], "numbers from finance");
+    assert!(
+        w.mapping("team", "M-1")
+            .await
+            .unwrap()
+            .last_conflicts
+            .is_empty()
+    );
+
+    // The same field on both sides: the binding's policy (remote wins) decides, recorded.
+    let mut agent = local.clone();
+    agent.title = "Report by the agent".into();
+    w.app_writes(&agent).await;
+    w.person_edits_todo(&b, &remote_id, json!({"title": "Report by the person"}))
+        .await;
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    let c = now_cost(&w);
+    w.drain().await;
+    report("same field on both sides", &cost_since(&w, &c));
+    let local = w.local("team", "M-1").await.unwrap();
+    assert_eq!(local.title, "Report by the person");
+    let m = w.mapping("team", "M-1").await.unwrap();
+    assert_eq!(m.last_conflicts.len(), 1, "{:?}", m.last_conflicts);
+    let conflict = &m.last_conflicts[0];
+    assert_eq!(conflict.field, Field::Title);
+    assert_eq!(conflict.winner, Side::Remote);
+    assert_eq!(conflict.local, json!("Report by the agent"));
+    assert_eq!(conflict.remote, json!("Report by the person"));
+
+    // A protected field: the person's manual override in the local store always wins.
+    let mut pinned = local.clone();
+    pinned.title = "Pinned title".into();
+    pinned.protected_fields = vec!["title".into()];
+    w.app_writes(&pinned).await;
+    w.person_edits_todo(&b, &remote_id, json!({"title": "Person tries again"}))
+        .await;
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    assert_eq!(w.local("team", "M-1").await.unwrap().title, "Pinned title");
+    assert_eq!(
+        w.todo_task(&b, &remote_id).await.unwrap()["title"],
+        "Pinned title"
+    );
+    let m = w.mapping("team", "M-1").await.unwrap();
+    assert_eq!(m.last_conflicts[0].rule, "protected");
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_hint_three_times_and_out_of_order_has_one_outcome() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-dup", "team").await;
+    w.app_writes(&app_task("team", "D-1", "Original")).await;
+    w.drain().await;
+    let remote_id = w.mapping("team", "D-1").await.unwrap().remote_id.unwrap();
+    let version = w.local("team", "D-1").await.unwrap().version;
+
+    w.person_edits_todo(&b, &remote_id, json!({"title": "First"}))
+        .await;
+    w.person_edits_todo(&b, &remote_id, json!({"title": "Second"}))
+        .await;
+    // Three copies of the notification, and a stale local hint between them.
+    let c = now_cost(&w);
+    for hint in [
+        remote_hint(&b.id, &remote_id),
+        w.pipe_hint("team", "D-1"),
+        remote_hint(&b.id, &remote_id),
+        remote_hint(&b.id, &remote_id),
+    ] {
+        w.send(hint).await;
+    }
+    let pumped = w.drain().await;
+    assert_eq!(pumped.failed, 0);
+    let cost = cost_since(&w, &c);
+    report("same hint 3x + a stale local hint", &cost);
+    assert_eq!(cost.writes, 0, "nothing goes back to Graph");
+    let local = w.local("team", "D-1").await.unwrap();
+    assert_eq!(local.title, "Second");
+    assert_eq!(local.version, version + 1, "one local write");
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_then_successful_loses_nothing() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-429", "team").await;
+    let task = w.app_writes(&app_task("team", "Q-1", "Before")).await;
+    w.drain().await;
+    let remote_id = w.mapping("team", "Q-1").await.unwrap().remote_id.unwrap();
+
+    // Every PATCH attempt of the client's retry budget is throttled with Retry-After: 1.
+    w.control
+        .call(
+            reqwest::Method::POST,
+            "/faults",
+            Some(
+                &json!({"method": "PATCH", "path_prefix": "/users/", "status": 429,
+                         "retry_after_secs": 1, "times": 4}),
+            ),
+        )
+        .await
+        .unwrap();
+    let mut edited = task.clone();
+    edited.title = "After".into();
+    w.app_writes(&edited).await;
+    let first = w.drain().await;
+    assert_eq!(first.failed, 1, "the throttled message is reported failed");
+    // It comes back after the Retry-After (its visibility was set to it), and succeeds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        w.drain().await;
+        let remote = w.todo_task(&b, &remote_id).await.unwrap();
+        if remote["title"] == "After" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the edit was lost: {remote}");
+    }
+    assert_eq!(
+        w.graph
+            .counters()
+            .get("todo.update_task", tasksync::graph::Outcome::Throttled),
+        4
+    );
+    assert_eq!(w.local("team", "Q-1").await.unwrap().title, "After");
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_task_item_is_recorded_and_the_others_sync() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-bad", "team").await;
+    let bad: Item = [
+        ("list_id", "team"),
+        ("id", "BAD-1"),
+        ("status", "done"),
+        ("version", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| {
+        let value = if k == "version" {
+            aws_sdk_dynamodb::types::AttributeValue::N(v.to_owned())
+        } else {
+            aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned())
+        };
+        (k.to_owned(), value)
+    })
+    .collect();
+    w.aws
+        .dynamodb
+        .put_item()
+        .table_name(w.aws.resources.tasks_table())
+        .set_item(Some(bad))
+        .send()
+        .await
+        .unwrap();
+    w.send(w.pipe_hint("team", "BAD-1")).await;
+    w.app_writes(&app_task("team", "GOOD-1", "Fine")).await;
+    let pumped = w.drain().await;
+    assert_eq!(pumped.failed, 0, "a bad item is an answer, not a failure");
+    assert!(
+        w.mapping("team", "GOOD-1")
+            .await
+            .unwrap()
+            .remote_id
+            .is_some()
+    );
+    assert_eq!(w.todo_tasks(&b).await.len(), 1);
+    let issues = w.sync.list_sync_issues().await.unwrap();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].task_id, "BAD-1");
+    assert!(
+        issues[0].reason.contains("attribute"),
+        "{}",
+        issues[0].reason
+    );
+    assert!(w.tasks.get_task("team", "BAD-1").await.is_err());
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_pairs_both_sides_without_duplicates() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-resync", "team").await;
+    // Before the binding's first sync: two tasks on each side, one of them already completed.
+    let mut local_done = app_task("team", "L-done", "Done locally");
+    local_done.status = TaskStatus::Completed;
+    for t in [app_task("team", "L-1", "Local one"), local_done] {
+        w.tasks.put_task(&t).await.unwrap();
+    }
+    w.person_creates_todo(&b, json!({"title": "Remote one"}))
+        .await;
+    w.person_creates_todo(&b, json!({"title": "Remote done", "status": "completed"}))
+        .await;
+    let c = now_cost(&w);
+    w.send(Hint::ResyncBinding {
+        binding_id: b.id.clone(),
+        reason: "binding created".into(),
+    })
+    .await;
+    assert_eq!(w.drain().await.failed, 0);
+    report(
+        "first resync, 2+2 tasks (1 completed each side)",
+        &cost_since(&w, &c),
+    );
+    let titles: Vec<String> = w
+        .todo_tasks(&b)
+        .await
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert!(titles.contains(&"Local one".to_owned()));
+    assert!(
+        !titles.contains(&"Done locally".to_owned()),
+        "completed tasks are not imported"
+    );
+    // Again: nothing to do, no write.
+    let c = now_cost(&w);
+    w.send(Hint::ResyncBinding {
+        binding_id: b.id.clone(),
+        reason: "again".into(),
+    })
+    .await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("resync with nothing changed", &cost);
+    assert_eq!(cost.writes, 0);
+    assert_eq!(w.todo_tasks(&b).await.len(), 3);
+    w.emulator.shutdown();
+}
