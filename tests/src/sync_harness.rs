@@ -327,3 +327,107 @@ impl SyncWorld {
             .expect("person's Planner delete");
     }
 }
+
+/// A sync store that fails the first write recording a created remote task (state `active`
+/// after `creating`), as if the worker died between the remote create and the mapping write.
+#[derive(Clone)]
+pub struct CrashAfterCreate<S> {
+    pub inner: S,
+    pub armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<S> CrashAfterCreate<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            armed: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        }
+    }
+}
+
+impl<S: tasksync::ports::BindingLookup> tasksync::ports::BindingLookup for CrashAfterCreate<S> {
+    async fn find_binding(
+        &self,
+        binding_id: &str,
+    ) -> Result<Option<Binding>, tasksync::ports::StoreError> {
+        self.inner.find_binding(binding_id).await
+    }
+}
+
+impl<S: tasksync::ports::BindingsOfList> tasksync::ports::BindingsOfList for CrashAfterCreate<S> {
+    async fn bindings_of_list(
+        &self,
+        local_list_id: &str,
+    ) -> Result<Vec<Binding>, tasksync::ports::StoreError> {
+        self.inner.bindings_of_list(local_list_id).await
+    }
+}
+
+impl<S: tasksync::ports::SyncRecords> tasksync::ports::SyncRecords for CrashAfterCreate<S> {
+    async fn record_sync_issue(
+        &self,
+        issue: &tasksync::sync::SyncIssue,
+    ) -> Result<(), tasksync::ports::StoreError> {
+        self.inner.record_sync_issue(issue).await
+    }
+
+    async fn clear_sync_issue(
+        &self,
+        list_id: &str,
+        task_id: &str,
+    ) -> Result<(), tasksync::ports::StoreError> {
+        self.inner.clear_sync_issue(list_id, task_id).await
+    }
+
+    async fn record_dead_letter(
+        &self,
+        record: &tasksync::sync::DeadLetterReason,
+    ) -> Result<(), tasksync::ports::StoreError> {
+        self.inner.record_dead_letter(record).await
+    }
+
+    async fn set_binding_breaker(
+        &self,
+        binding_id: &str,
+        breaker: Option<&tasksync::model::CircuitBreaker>,
+    ) -> Result<(), tasksync::ports::StoreError> {
+        self.inner.set_binding_breaker(binding_id, breaker).await
+    }
+}
+
+impl<S: MappingStore> MappingStore for CrashAfterCreate<S> {
+    async fn mapping_by_local(
+        &self,
+        list_id: &str,
+        task_id: &str,
+    ) -> Result<Option<Mapping>, tasksync::ports::StoreError> {
+        self.inner.mapping_by_local(list_id, task_id).await
+    }
+
+    async fn mapping_by_remote(
+        &self,
+        kind: tasksync::model::RemoteKind,
+        remote_id: &str,
+    ) -> Result<Option<Mapping>, tasksync::ports::StoreError> {
+        self.inner.mapping_by_remote(kind, remote_id).await
+    }
+
+    async fn save_mapping(
+        &self,
+        mapping: &Mapping,
+        expected_revision: Option<u64>,
+        replaced_remote_id: Option<&str>,
+    ) -> Result<u64, tasksync::ports::StoreError> {
+        if mapping.state == tasksync::sync::MappingState::Active
+            && mapping.remote_id.is_some()
+            && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(tasksync::ports::StoreError::Transient(
+                "injected crash between the remote create and the mapping write".into(),
+            ));
+        }
+        self.inner
+            .save_mapping(mapping, expected_revision, replaced_remote_id)
+            .await
+    }
+}

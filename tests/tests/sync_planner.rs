@@ -1,0 +1,362 @@
+//! The sync engine end to end with a Planner binding (moto + the Graph emulator + the real
+//! worker handler on SQS): every operation on each side, notes and checklist in the task
+//! details, a 412 race with a person's edit, and a crash between the remote create and the
+//! mapping write. Planner sends no change notifications (graph-facts §1.10): the scheduler's
+//! sweep sends `remote_planner_task` hints, which the tests send directly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::json;
+use tasksync::graph::{GraphClient, GraphError, Outcome};
+use tasksync::model::{Binding, ChecklistItem, LocalTask, Origin, Priority, TaskStatus};
+use tasksync::queue_message::Hint;
+use tasksync::sync::{FieldMap, MappingState, RemoteTask, RemoteTasks, SideRules};
+use tasksync::worker::WorkerDeps;
+use testkit::sync_harness::{CrashAfterCreate, SyncWorld};
+
+fn app_task(list: &str, id: &str, title: &str) -> LocalTask {
+    LocalTask::new(list, id, title, Origin::App("test-agent".into()))
+}
+
+fn planner_hint(binding_id: &str, task_id: &str) -> Hint {
+    Hint::RemotePlannerTask {
+        binding_id: binding_id.to_owned(),
+        task_id: task_id.to_owned(),
+    }
+}
+
+fn report(scenario: &str, calls: u64, writes: u64) {
+    println!("GRAPH-CALLS planner | {scenario} | {calls} | {writes}");
+}
+
+async fn measured<F: std::future::Future<Output = ()>>(
+    w: &SyncWorld,
+    scenario: &str,
+    f: F,
+) -> (u64, u64) {
+    let (c, wr) = (w.graph_calls(), w.graph_writes());
+    f.await;
+    let cost = (w.graph_calls() - c, w.graph_writes() - wr);
+    report(scenario, cost.0, cost.1);
+    cost
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_update_complete_reopen_and_delete_on_each_side() {
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-plan", "ops").await;
+
+    let mut task = app_task("ops", "P-1", "Replace the router");
+    task.notes = "Model X200".into();
+    task.priority = Priority::Urgent;
+    task.categories = vec!["category2".into(), "network".into()];
+    task.checklist = vec![ChecklistItem {
+        id: "c1".into(),
+        title: "Order it".into(),
+        checked: false,
+    }];
+    let cost = measured(
+        &w,
+        "local create → remote (task + details + marker)",
+        async {
+            w.app_writes(&task).await;
+            assert_eq!(w.drain().await.failed, 0);
+        },
+    )
+    .await;
+    assert_eq!(
+        cost,
+        (4, 2),
+        "create, read details, patch details, read task"
+    );
+    let remote_id = w.mapping("ops", "P-1").await.unwrap().remote_id.unwrap();
+    let (t, d) = w.planner_task(&remote_id).await.expect("planner task");
+    assert_eq!(t["title"], "Replace the router");
+    assert_eq!(t["priority"], 1);
+    assert_eq!(t["percentComplete"], 0);
+    assert_eq!(t["appliedCategories"], json!({"category2": true}));
+    assert_eq!(d["description"], "Model X200");
+    assert_eq!(d["checklist"]["c1"]["title"], "Order it");
+    let marker = serde_json::to_string(&d["references"]).unwrap();
+    assert!(marker.contains("tasksync"), "{marker}");
+
+    let cost = measured(&w, "sweep hint, nothing changed (echo)", async {
+        w.send(planner_hint(&b.id, &remote_id)).await;
+        w.drain().await;
+    })
+    .await;
+    assert_eq!(cost, (2, 0));
+
+    // A person edits the title and the priority, and ticks the checklist item in the details.
+    w.person_edits_planner(
+        &remote_id,
+        json!({"title": "Replace the router today", "priority": 5}),
+    )
+    .await;
+    w.person_edits_planner_details(
+        &remote_id,
+        json!({"description": "Model X300", "checklist": {"c1": {"@odata.type": "microsoft.graph.plannerChecklistItem", "isChecked": true}}}),
+    )
+    .await;
+    let cost = measured(&w, "remote task + details edit → local", async {
+        w.send(planner_hint(&b.id, &remote_id)).await;
+        w.drain().await;
+    })
+    .await;
+    assert_eq!(cost, (2, 0));
+    let local = w.local("ops", "P-1").await.unwrap();
+    assert_eq!(local.title, "Replace the router today");
+    assert_eq!(local.priority, Priority::Medium);
+    assert_eq!(local.notes, "Model X300");
+    assert!(local.checklist[0].checked);
+    assert_eq!(
+        local.categories,
+        vec!["category2".to_owned(), "network".to_owned()],
+        "what Planner cannot hold stays"
+    );
+
+    // The application edits the notes and adds a checklist item: one details PATCH.
+    let mut edited = local.clone();
+    edited.notes = "Model X300, two units".into();
+    edited.checklist.push(ChecklistItem {
+        id: "c2".into(),
+        title: "Configure it".into(),
+        checked: false,
+    });
+    let cost = measured(&w, "local notes + checklist → details", async {
+        w.app_writes(&edited).await;
+        w.drain().await;
+    })
+    .await;
+    assert_eq!(cost.1, 1);
+    let (_, d) = w.planner_task(&remote_id).await.unwrap();
+    assert_eq!(d["description"], "Model X300, two units");
+    assert_eq!(d["checklist"]["c2"]["title"], "Configure it");
+    assert_eq!(d["checklist"]["c1"]["isChecked"], true);
+
+    // Complete locally, reopen in Planner.
+    let mut done = w.local("ops", "P-1").await.unwrap();
+    done.status = TaskStatus::Completed;
+    let cost = measured(&w, "local complete → remote", async {
+        w.app_writes(&done).await;
+        w.drain().await;
+    })
+    .await;
+    assert_eq!(cost.1, 1);
+    assert_eq!(
+        w.planner_task(&remote_id).await.unwrap().0["percentComplete"],
+        100
+    );
+    w.person_edits_planner(&remote_id, json!({"percentComplete": 50}))
+        .await;
+    w.send(planner_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let local = w.local("ops", "P-1").await.unwrap();
+    assert_eq!(local.status, TaskStatus::InProgress);
+    assert_eq!(local.percent_complete, Some(50));
+    assert_eq!(local.completed_at, None);
+
+    // Delete locally: the Planner task goes (If-Match with the recorded ETag).
+    let mut gone = local.clone();
+    gone.deleted = true;
+    let cost = measured(&w, "local delete → remote", async {
+        w.app_writes(&gone).await;
+        w.drain().await;
+    })
+    .await;
+    assert_eq!(cost.1, 1);
+    assert!(w.planner_task(&remote_id).await.is_none());
+    assert_eq!(
+        w.mapping("ops", "P-1").await.unwrap().state,
+        MappingState::Deleted
+    );
+
+    // A person creates a task in Planner; the sweep's hint brings it in; the person deletes it.
+    let born = w
+        .person_creates_planner(
+            &b,
+            json!({"title": "Label the cables", "percentComplete": 50}),
+        )
+        .await;
+    let cost = measured(&w, "remote create → local", async {
+        w.send(planner_hint(&b.id, &born)).await;
+        w.drain().await;
+    })
+    .await;
+    assert_eq!(cost, (2, 0));
+    let local = w.local("ops", &born).await.unwrap();
+    assert_eq!(local.title, "Label the cables");
+    assert_eq!(local.status, TaskStatus::InProgress);
+    w.person_deletes_planner(&born).await;
+    let cost = measured(&w, "remote delete → local", async {
+        w.send(planner_hint(&b.id, &born)).await;
+        w.drain().await;
+    })
+    .await;
+    assert_eq!(cost, (1, 0));
+    assert!(w.local("ops", &born).await.unwrap().deleted);
+    assert!(w.planner_tasks(&b).await.is_empty());
+    w.emulator.shutdown();
+}
+
+/// Graph as the worker sees it, except that just before the first task PATCH a person edits
+/// another field of the same task in the Planner app: the worker's If-Match is stale.
+struct PersonEditsFirst {
+    graph: GraphClient,
+    control: graph_emulator::ControlClient,
+    edit: serde_json::Value,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl RemoteTasks for PersonEditsFirst {
+    async fn get(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        remote_id: &str,
+    ) -> Result<Option<RemoteTask>, GraphError> {
+        self.graph.get(binding, rules, remote_id).await
+    }
+
+    async fn list(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+    ) -> Result<Vec<RemoteTask>, GraphError> {
+        self.graph.list(binding, rules).await
+    }
+
+    async fn find_by_marker(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        local_id: &str,
+    ) -> Result<Option<RemoteTask>, GraphError> {
+        self.graph.find_by_marker(binding, rules, local_id).await
+    }
+
+    async fn create(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        local_id: &str,
+        fields: &FieldMap,
+    ) -> Result<RemoteTask, GraphError> {
+        self.graph.create(binding, rules, local_id, fields).await
+    }
+
+    async fn patch(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        current: &RemoteTask,
+        patch: &FieldMap,
+    ) -> Result<RemoteTask, GraphError> {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.control
+                .call(
+                    reqwest::Method::PATCH,
+                    &format!("/planner/tasks/{}", current.id),
+                    Some(&self.edit),
+                )
+                .await
+                .expect("person's edit");
+        }
+        self.graph.patch(binding, rules, current, patch).await
+    }
+
+    async fn delete(&self, binding: &Binding, current: &RemoteTask) -> Result<(), GraphError> {
+        self.graph.delete(binding, current).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_412_race_with_a_person_keeps_both_edits() {
+    let w = SyncWorld::start().await;
+    w.planner_binding("b-race", "ops").await;
+    let task = w
+        .app_writes(&app_task("ops", "R-1", "Original title"))
+        .await;
+    w.drain().await;
+    let remote_id = w.mapping("ops", "R-1").await.unwrap().remote_id.unwrap();
+
+    let racing = WorkerDeps::new(
+        w.sync.clone(),
+        w.tasks.clone(),
+        PersonEditsFirst {
+            graph: w.graph.clone(),
+            control: w.control.clone(),
+            edit: json!({"title": "Title by the person"}),
+            armed: std::sync::atomic::AtomicBool::new(true),
+        },
+        w.queue.clone(),
+    );
+    let mut agent = task.clone();
+    agent.priority = Priority::Urgent;
+    w.app_writes(&agent).await;
+    let (c, wr) = (w.graph_calls(), w.graph_writes());
+    let pumped = w.drain_with(&racing).await;
+    report(
+        "412 race: re-read, re-merge, write",
+        w.graph_calls() - c,
+        w.graph_writes() - wr,
+    );
+    assert_eq!(pumped.failed, 0, "the race is settled within the message");
+    assert_eq!(
+        w.graph
+            .counters()
+            .get("planner.update_task", Outcome::Conflict),
+        1,
+        "the stale If-Match was refused once"
+    );
+    let (t, _) = w.planner_task(&remote_id).await.unwrap();
+    assert_eq!(t["title"], "Title by the person");
+    assert_eq!(t["priority"], 1);
+    let local = w.local("ops", "R-1").await.unwrap();
+    assert_eq!(local.title, "Title by the person");
+    assert_eq!(local.priority, Priority::Urgent);
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_remote_create_and_mapping_write_leaves_one_remote_task() {
+    let w = SyncWorld::start().await;
+    let planner = w.planner_binding("b-crash-p", "ops").await;
+    let todo = w.todo_binding("b-crash-t", "inbox").await;
+    for (binding, list) in [(&planner, "ops"), (&todo, "inbox")] {
+        let crashing = WorkerDeps::new(
+            CrashAfterCreate::new(w.sync.clone()),
+            w.tasks.clone(),
+            w.graph.clone(),
+            w.queue.clone(),
+        );
+        w.app_writes(&app_task(list, "C-1", "Created before the crash"))
+            .await;
+        let first = w.drain_with(&crashing).await;
+        assert_eq!(first.failed, 1, "the worker 'died' after creating");
+        let claim = w.mapping(list, "C-1").await.unwrap();
+        assert_eq!(claim.state, MappingState::Creating);
+        // The message comes back (here: the next hint for the task); the marker is found.
+        w.send(w.pipe_hint(list, "C-1")).await;
+        let (c, wr) = (w.graph_calls(), w.graph_writes());
+        assert_eq!(w.drain().await.failed, 0);
+        report(
+            &format!(
+                "{:?}: retry after a crash between create and record",
+                binding.remote
+            ),
+            w.graph_calls() - c,
+            w.graph_writes() - wr,
+        );
+        assert_eq!(w.graph_writes() - wr, 0, "adopted, not created again");
+        let m = w.mapping(list, "C-1").await.unwrap();
+        assert_eq!(m.state, MappingState::Active);
+        let remote = match binding.remote {
+            tasksync::model::RemoteKind::Planner => w.planner_tasks(binding).await,
+            tasksync::model::RemoteKind::Todo => w.todo_tasks(binding).await,
+        };
+        assert_eq!(remote.len(), 1, "exactly one remote task: {remote:?}");
+        assert_eq!(remote[0]["id"].as_str(), m.remote_id.as_deref());
+    }
+    w.emulator.shutdown();
+}
