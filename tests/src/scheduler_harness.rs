@@ -200,14 +200,54 @@ impl SchedulerWorld {
             .list_plan_tasks_with_details(&binding.remote_container_id)
             .await
             .expect("listing");
-        let mut ids = Vec::new();
-        for task in tasks {
-            let details = task.details.as_ref().and_then(|d| d.etag.clone());
-            self.record_mapping(binding, &task.id, task.etag.as_deref(), details.as_deref())
-                .await;
-            ids.push(task.id);
+        let entries: Vec<(String, Option<String>, Option<String>)> = tasks
+            .into_iter()
+            .map(|t| {
+                let details = t.details.as_ref().and_then(|d| d.etag.clone());
+                (t.id, t.etag, details)
+            })
+            .collect();
+        self.record_mappings(binding, &entries).await;
+        entries.into_iter().map(|(id, _, _)| id).collect()
+    }
+
+    /// Many mapping items, 25 per `BatchWriteItem` (seeding large plans fast).
+    pub async fn record_mappings(
+        &self,
+        binding: &Binding,
+        entries: &[(String, Option<String>, Option<String>)],
+    ) {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in entries.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|(id, etag, details)| {
+                    let item = self.mapping_item(binding, id, etag.as_deref(), details.as_deref());
+                    WriteRequest::builder()
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(item))
+                                .build()
+                                .expect("put"),
+                        )
+                        .build()
+                })
+                .collect();
+            while !requests.is_empty() {
+                let out = self
+                    .aws
+                    .dynamodb
+                    .batch_write_item()
+                    .request_items(self.aws.resources.sync_table(), requests)
+                    .send()
+                    .await
+                    .expect("batch write");
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(self.aws.resources.sync_table()))
+                    .unwrap_or_default();
+            }
         }
-        ids
     }
 
     /// Records every task of a To Do list as synced with its current ETag.
@@ -235,6 +275,24 @@ impl SchedulerWorld {
         etag: Option<&str>,
         details_etag: Option<&str>,
     ) {
+        let item = self.mapping_item(binding, remote_id, etag, details_etag);
+        self.aws
+            .dynamodb
+            .put_item()
+            .table_name(self.aws.resources.sync_table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("mapping item");
+    }
+
+    fn mapping_item(
+        &self,
+        binding: &Binding,
+        remote_id: &str,
+        etag: Option<&str>,
+        details_etag: Option<&str>,
+    ) -> tasksync::store::Item {
         let kind = match binding.remote {
             RemoteKind::Todo => "todo",
             RemoteKind::Planner => "planner",
@@ -245,14 +303,7 @@ impl SchedulerWorld {
             AttributeValue::S(format!("remote#{kind}#{remote_id}")),
         );
         item.insert("sk".into(), AttributeValue::S("mapping".into()));
-        self.aws
-            .dynamodb
-            .put_item()
-            .table_name(self.aws.resources.sync_table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .expect("mapping item");
+        item
     }
 
     /// Takes every message on the work queue (webhook and scheduler hints alike), decoded.
