@@ -9,6 +9,7 @@
 //! the sync table beside the DLQ copy.
 
 mod breaker;
+mod control;
 mod deadline;
 mod delay;
 mod outcome;
@@ -29,6 +30,7 @@ use crate::ports::{
 use crate::queue_message::{self, Hint};
 use crate::sync::{DeadLetterReason, RemoteTasks};
 
+pub use control::{ControlHints, NoControl};
 pub use deadline::{SAFETY_MARGIN, invocation_deadline};
 pub use outcome::{MessageOutcome, ResyncReport, WorkerError};
 pub use pair::PairKey;
@@ -68,24 +70,43 @@ impl Default for WorkerSettings {
 }
 
 /// What the worker needs, each as a narrow port: `sync` (bindings, mappings, records), `tasks`
-/// (the tasks table), `graph` (the remote side), `queue` (to delay a throttled message).
-pub struct WorkerDeps<S, T, G, Q> {
+/// (the tasks table), `graph` (the remote side), `queue` (to delay a throttled message),
+/// `control` (the subscription hints, the scheduler's code; without it they are acknowledged
+/// with a log).
+pub struct WorkerDeps<S, T, G, Q, C = NoControl> {
     pub sync: S,
     pub tasks: T,
     pub graph: G,
     pub queue: Q,
+    pub control: C,
     pub settings: WorkerSettings,
 }
 
-impl<S, T, G, Q> WorkerDeps<S, T, G, Q> {
-    /// Dependencies with the default settings.
+impl<S, T, G, Q> WorkerDeps<S, T, G, Q, NoControl> {
+    /// Dependencies with the default settings and no subscription handling.
     pub fn new(sync: S, tasks: T, graph: G, queue: Q) -> Self {
         Self {
             sync,
             tasks,
             graph,
             queue,
+            control: NoControl,
             settings: WorkerSettings::default(),
+        }
+    }
+}
+
+impl<S, T, G, Q, C> WorkerDeps<S, T, G, Q, C> {
+    /// The same dependencies handing the subscription hints to `control` (e.g. the scheduler's
+    /// `SchedulerDeps`).
+    pub fn with_control<C2: ControlHints>(self, control: C2) -> WorkerDeps<S, T, G, Q, C2> {
+        WorkerDeps {
+            sync: self.sync,
+            tasks: self.tasks,
+            graph: self.graph,
+            queue: self.queue,
+            control,
+            settings: self.settings,
         }
     }
 }
@@ -100,15 +121,16 @@ impl<X: TaskRead + TaskWriteIfVersion + TaskList> TaskStore for X {}
 
 /// Handles one SQS batch; the response lists the messages that failed (to be retried, and
 /// redriven to the DLQ once they exceed the queue's receive limit).
-pub async fn handle_batch<S, T, G, Q>(
+pub async fn handle_batch<S, T, G, Q, C>(
     event: SqsEvent,
-    deps: &WorkerDeps<S, T, G, Q>,
+    deps: &WorkerDeps<S, T, G, Q, C>,
 ) -> SqsBatchResponse
 where
     S: SyncStore,
     T: TaskStore,
     G: RemoteTasks,
     Q: MessageDelay,
+    C: ControlHints,
 {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
@@ -148,10 +170,10 @@ where
 }
 
 /// Logs a failure and does what it asks for; true when the message must be reported failed.
-async fn on_failure<S, T, G, Q>(
+async fn on_failure<S, T, G, Q, C>(
     error: &WorkerError,
     receipt_handle: Option<&str>,
-    deps: &WorkerDeps<S, T, G, Q>,
+    deps: &WorkerDeps<S, T, G, Q, C>,
 ) -> bool
 where
     S: SyncStore,
@@ -186,12 +208,12 @@ where
     }
 }
 
-async fn record_dead_letter<S, T, G, Q>(
+async fn record_dead_letter<S, T, G, Q, C>(
     message_id: &str,
     body: &str,
     error: &WorkerError,
     receive_count: u32,
-    deps: &WorkerDeps<S, T, G, Q>,
+    deps: &WorkerDeps<S, T, G, Q, C>,
 ) where
     S: SyncStore,
 {
@@ -211,15 +233,16 @@ async fn record_dead_letter<S, T, G, Q>(
 }
 
 /// Handles one message body. Public so the local run and tests can drive single messages.
-pub async fn handle_message<S, T, G, Q>(
+pub async fn handle_message<S, T, G, Q, C>(
     body: &str,
-    deps: &WorkerDeps<S, T, G, Q>,
+    deps: &WorkerDeps<S, T, G, Q, C>,
 ) -> Result<MessageOutcome, WorkerError>
 where
     S: SyncStore,
     T: TaskStore,
     G: RemoteTasks,
     Q: MessageDelay,
+    C: ControlHints,
 {
     let hint = queue_message::decode(body).map_err(|e| WorkerError::Reject {
         reason: format!("undecodable message: {e}"),
@@ -246,13 +269,28 @@ where
             breaker::settle(&deps.sync, &binding, &result).await;
             result.map(MessageOutcome::Resynced)
         }
-        // Subscriptions are the scheduler's (issue 6): acknowledged so they do not pile up.
-        other => Ok(MessageOutcome::NotYetHandled { kind: other.kind() }),
+        // Subscriptions are the scheduler's (issue 6).
+        Hint::ReauthorizeSubscription {
+            binding_id,
+            subscription_id,
+        } => {
+            deps.control
+                .reauthorize_subscription(&binding_id, &subscription_id)
+                .await
+        }
+        Hint::RecreateSubscription {
+            binding_id,
+            subscription_id,
+        } => {
+            deps.control
+                .recreate_subscription(&binding_id, &subscription_id)
+                .await
+        }
     }
 }
 
-async fn usable_binding<S, T, G, Q>(
-    deps: &WorkerDeps<S, T, G, Q>,
+async fn usable_binding<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
     binding_id: &str,
 ) -> Result<Option<Binding>, WorkerError>
 where
@@ -268,8 +306,8 @@ where
     Ok(binding)
 }
 
-async fn remote_hint<S, T, G, Q>(
-    deps: &WorkerDeps<S, T, G, Q>,
+async fn remote_hint<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
     binding_id: &str,
     kind: RemoteKind,
     task_id: String,
@@ -300,8 +338,8 @@ where
     result
 }
 
-async fn local_hint<S, T, G, Q>(
-    deps: &WorkerDeps<S, T, G, Q>,
+async fn local_hint<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
     list_id: &str,
     task_id: String,
 ) -> Result<MessageOutcome, WorkerError>

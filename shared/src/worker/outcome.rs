@@ -17,8 +17,10 @@ pub enum MessageOutcome {
     BreakerOpen { binding_id: String, reason: String },
     /// The binding no longer exists (removed by an operator): nothing to do.
     UnknownBinding { binding_id: String },
-    /// A hint kind that this build acknowledges without acting on (subscriptions are the
-    /// scheduler's, issue 6).
+    /// A subscription hint handled by the scheduler's code: what it did.
+    Subscription { binding_id: String, detail: String },
+    /// A hint kind that this worker acknowledges without acting on (subscription hints when no
+    /// scheduler dependencies were given).
     NotYetHandled { kind: &'static str },
 }
 

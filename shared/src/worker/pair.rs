@@ -73,8 +73,8 @@ pub(super) async fn read_local<T: TaskStore>(
     }
 }
 
-pub(super) async fn sync_pair<S, T, G, Q>(
-    deps: &WorkerDeps<S, T, G, Q>,
+pub(super) async fn sync_pair<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
     binding: &Binding,
     key: PairKey,
 ) -> Result<MessageOutcome, WorkerError>
@@ -129,8 +129,8 @@ where
 
 /// Reads the pair a hint names. `None` when there is nothing to do without calling Graph (an
 /// echo of the sync's own local write).
-async fn read_pair<S, T, G, Q>(
-    deps: &WorkerDeps<S, T, G, Q>,
+async fn read_pair<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
     binding: &Binding,
     rules: &SideRules,
     key: &PairKey,
@@ -216,8 +216,8 @@ where
 
 /// The remote task a mapping points to; for a claim without a remote id, the task found by its
 /// marker (a create that happened before a crash).
-async fn remote_of_mapping<S, T, G, Q>(
-    deps: &WorkerDeps<S, T, G, Q>,
+async fn remote_of_mapping<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
     binding: &Binding,
     rules: &SideRules,
     mapping: Option<&Mapping>,

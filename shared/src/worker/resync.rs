@@ -15,8 +15,8 @@ use crate::sync::{
     reconcile,
 };
 
-pub(super) async fn resync<S, T, G, Q>(
-    deps: &WorkerDeps<S, T, G, Q>,
+pub(super) async fn resync<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
     binding: &Binding,
 ) -> Result<ResyncReport, WorkerError>
 where

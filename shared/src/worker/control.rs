@@ -1,0 +1,112 @@
+//! The subscription hints (`reauthorize_subscription`, `recreate_subscription`) belong to the
+//! scheduler's code (issue 6); the worker hands them over through this port.
+
+use std::future::Future;
+
+use chrono::Utc;
+
+use super::{MessageOutcome, WorkerError};
+use crate::ports::HintSend;
+use crate::scheduler::{ControlError, SchedulerDeps, SchedulerStore};
+
+/// Handles the subscription hints.
+pub trait ControlHints: Send + Sync {
+    fn reauthorize_subscription(
+        &self,
+        binding_id: &str,
+        subscription_id: &str,
+    ) -> impl Future<Output = Result<MessageOutcome, WorkerError>> + Send;
+
+    fn recreate_subscription(
+        &self,
+        binding_id: &str,
+        subscription_id: &str,
+    ) -> impl Future<Output = Result<MessageOutcome, WorkerError>> + Send;
+}
+
+/// No subscription handling here: the hint is acknowledged with a log (the scheduler's next run
+/// renews or recreates the subscription anyway).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoControl;
+
+impl ControlHints for NoControl {
+    async fn reauthorize_subscription(
+        &self,
+        binding_id: &str,
+        _subscription_id: &str,
+    ) -> Result<MessageOutcome, WorkerError> {
+        tracing::info!(
+            binding_id,
+            "reauthorize_subscription left to the scheduler's next run"
+        );
+        Ok(MessageOutcome::NotYetHandled {
+            kind: "reauthorize_subscription",
+        })
+    }
+
+    async fn recreate_subscription(
+        &self,
+        binding_id: &str,
+        _subscription_id: &str,
+    ) -> Result<MessageOutcome, WorkerError> {
+        tracing::info!(
+            binding_id,
+            "recreate_subscription left to the scheduler's next run"
+        );
+        Ok(MessageOutcome::NotYetHandled {
+            kind: "recreate_subscription",
+        })
+    }
+}
+
+fn control_result<T: std::fmt::Debug>(
+    binding_id: &str,
+    result: Result<T, ControlError>,
+) -> Result<MessageOutcome, WorkerError> {
+    match result {
+        Ok(done) => Ok(MessageOutcome::Subscription {
+            binding_id: binding_id.to_owned(),
+            detail: format!("{done:?}"),
+        }),
+        Err(ControlError::UnknownBinding(id)) => {
+            Ok(MessageOutcome::UnknownBinding { binding_id: id })
+        }
+        Err(e @ ControlError::Busy(_)) => Err(WorkerError::Retry {
+            reason: e.to_string(),
+            after: Some(std::time::Duration::from_secs(30)),
+        }),
+        Err(ControlError::Store(e)) => Err(e.into()),
+    }
+}
+
+impl<S, Q> ControlHints for SchedulerDeps<S, Q>
+where
+    S: SchedulerStore,
+    Q: HintSend + Clone + 'static,
+{
+    async fn reauthorize_subscription(
+        &self,
+        binding_id: &str,
+        subscription_id: &str,
+    ) -> Result<MessageOutcome, WorkerError> {
+        let result = crate::scheduler::reauthorize_subscription(
+            self,
+            binding_id,
+            subscription_id,
+            Utc::now(),
+        )
+        .await;
+        control_result(binding_id, result)
+    }
+
+    async fn recreate_subscription(
+        &self,
+        binding_id: &str,
+        subscription_id: &str,
+    ) -> Result<MessageOutcome, WorkerError> {
+        let result =
+            crate::scheduler::recreate_subscription(self, binding_id, subscription_id, Utc::now())
+                .await;
+        control_result(binding_id, result)
+    }
+}

@@ -1,0 +1,259 @@
+//! The worker's handling of failures, with in-memory stores and a scripted Graph: the circuit
+//! breaker of a binding that keeps failing, the throttled message's visibility delay, the
+//! dead-letter reason recorded on the last receive, subscription hints without a scheduler.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_lambda_events::sqs::SqsEvent;
+use tasksync::graph::GraphError;
+use tasksync::model::Binding;
+use tasksync::ports::{BindingLookup, BindingSave, MessageDelay, QueueError};
+use tasksync::queue_message::{Hint, encode};
+use tasksync::store::MemoryStore;
+use tasksync::sync::{FieldMap, RemoteTask, RemoteTasks, SideRules};
+use tasksync::worker::{MessageOutcome, WorkerDeps, handle_batch, handle_message};
+
+/// Graph that answers every call with the same failure, and counts the calls.
+struct FailingGraph {
+    error: fn() -> GraphError,
+    calls: AtomicU32,
+}
+
+impl FailingGraph {
+    fn new(error: fn() -> GraphError) -> Self {
+        Self {
+            error,
+            calls: AtomicU32::new(0),
+        }
+    }
+
+    fn fail<T>(&self) -> Result<T, GraphError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Err((self.error)())
+    }
+}
+
+impl RemoteTasks for FailingGraph {
+    async fn get(
+        &self,
+        _: &Binding,
+        _: &SideRules,
+        _: &str,
+    ) -> Result<Option<RemoteTask>, GraphError> {
+        self.fail()
+    }
+    async fn list(&self, _: &Binding, _: &SideRules) -> Result<Vec<RemoteTask>, GraphError> {
+        self.fail()
+    }
+    async fn find_by_marker(
+        &self,
+        _: &Binding,
+        _: &SideRules,
+        _: &str,
+    ) -> Result<Option<RemoteTask>, GraphError> {
+        self.fail()
+    }
+    async fn create(
+        &self,
+        _: &Binding,
+        _: &SideRules,
+        _: &str,
+        _: &FieldMap,
+    ) -> Result<RemoteTask, GraphError> {
+        self.fail()
+    }
+    async fn patch(
+        &self,
+        _: &Binding,
+        _: &SideRules,
+        _: &RemoteTask,
+        _: &FieldMap,
+    ) -> Result<RemoteTask, GraphError> {
+        self.fail()
+    }
+    async fn delete(&self, _: &Binding, _: &RemoteTask) -> Result<(), GraphError> {
+        self.fail()
+    }
+}
+
+/// Records the visibility changes asked for.
+#[derive(Default)]
+struct RecordingDelay {
+    delays: Mutex<Vec<(String, u32)>>,
+}
+
+impl MessageDelay for RecordingDelay {
+    async fn delay_message(&self, receipt_handle: &str, secs: u32) -> Result<(), QueueError> {
+        self.delays
+            .lock()
+            .unwrap()
+            .push((receipt_handle.to_owned(), secs));
+        Ok(())
+    }
+}
+
+fn event(bodies: &[(&str, &str, u32)]) -> SqsEvent {
+    let records: Vec<serde_json::Value> = bodies
+        .iter()
+        .map(|(id, body, receives)| {
+            serde_json::json!({
+                "messageId": id, "receiptHandle": format!("rh-{id}"), "body": body,
+                "attributes": {"ApproximateReceiveCount": receives.to_string()},
+                "messageAttributes": {}, "eventSource": "aws:sqs"
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+}
+
+fn remote_hint() -> String {
+    encode(&Hint::RemotePlannerTask {
+        binding_id: "b1".into(),
+        task_id: "AAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+    })
+}
+
+async fn deps(
+    error: fn() -> GraphError,
+) -> WorkerDeps<MemoryStore, MemoryStore, FailingGraph, RecordingDelay> {
+    let store = MemoryStore::new();
+    store
+        .save_binding(&Binding::planner("b1", "ops", "plan-1"))
+        .await
+        .unwrap();
+    WorkerDeps::new(
+        store.clone(),
+        store,
+        FailingGraph::new(error),
+        RecordingDelay::default(),
+    )
+}
+
+#[tokio::test]
+async fn a_binding_that_keeps_failing_opens_its_breaker() {
+    let d = deps(|| GraphError::Forbidden {
+        code: "Authorization_RequestDenied".into(),
+        message: "Insufficient privileges".into(),
+    })
+    .await;
+    let body = remote_hint();
+    // Below the threshold the messages fail (and will be retried).
+    for i in 1..d.settings.breaker_threshold {
+        let response = handle_batch(event(&[(&format!("m{i}"), &body, 1)]), &d).await;
+        assert_eq!(response.batch_item_failures.len(), 1, "failure {i}");
+    }
+    // At the threshold the breaker opens and the message is acknowledged, not failed.
+    let response = handle_batch(event(&[("m-open", &body, 1)]), &d).await;
+    assert!(response.batch_item_failures.is_empty());
+    let binding = d.sync.find_binding("b1").await.unwrap().unwrap();
+    let breaker = binding.breaker.expect("breaker recorded on the binding");
+    assert!(breaker.open_until.is_some());
+    assert!(
+        breaker.reason.contains("Authorization_RequestDenied"),
+        "{}",
+        breaker.reason
+    );
+    // While open: acknowledged without calling Graph.
+    let calls = d.graph.calls.load(Ordering::SeqCst);
+    let outcome = handle_message(&body, &d).await.unwrap();
+    assert!(
+        matches!(outcome, MessageOutcome::BreakerOpen { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(d.graph.calls.load(Ordering::SeqCst), calls);
+    // An operator saving the binding again closes it.
+    d.sync
+        .save_binding(&Binding::planner("b1", "ops", "plan-1"))
+        .await
+        .unwrap();
+    assert!(handle_message(&body, &d).await.is_err(), "processed again");
+}
+
+#[tokio::test]
+async fn a_throttled_message_comes_back_after_retry_after() {
+    let d = deps(|| GraphError::Throttled {
+        retry_after: Duration::from_secs(7),
+    })
+    .await;
+    let response = handle_batch(event(&[("m1", &remote_hint(), 1)]), &d).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(
+        *d.queue.delays.lock().unwrap(),
+        vec![("rh-m1".to_owned(), 7)],
+        "visibility set to Retry-After instead of sleeping"
+    );
+    assert!(
+        d.sync
+            .find_binding("b1")
+            .await
+            .unwrap()
+            .unwrap()
+            .breaker
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_last_receive_records_why_the_message_dies() {
+    let d = deps(|| GraphError::Transient("503".into())).await;
+    let response = handle_batch(
+        event(&[
+            ("early", "not json", 1),
+            ("last", "not json", 5),
+            ("last-valid", &remote_hint(), 5),
+        ]),
+        &d,
+    )
+    .await;
+    assert_eq!(
+        response.batch_item_failures.len(),
+        3,
+        "each fails on its own"
+    );
+    let reasons = d.sync.list_dead_letter_reasons().unwrap();
+    let ids: Vec<&str> = reasons.iter().map(|r| r.message_id.as_str()).collect();
+    assert_eq!(ids, ["last", "last-valid"]);
+    assert_eq!(reasons[0].kind, "undecodable");
+    assert!(
+        reasons[0].reason.contains("undecodable message"),
+        "{}",
+        reasons[0].reason
+    );
+    assert_eq!(reasons[1].kind, "remote_planner_task");
+    assert!(reasons[1].reason.contains("503"), "{}", reasons[1].reason);
+}
+
+#[tokio::test]
+async fn subscription_hints_without_a_scheduler_are_acknowledged() {
+    let d = deps(|| GraphError::NotFound).await;
+    let body = encode(&Hint::RecreateSubscription {
+        binding_id: "b1".into(),
+        subscription_id: "s1".into(),
+    });
+    let outcome = handle_message(&body, &d).await.unwrap();
+    assert_eq!(
+        outcome,
+        MessageOutcome::NotYetHandled {
+            kind: "recreate_subscription"
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_hint_for_a_removed_binding_is_acknowledged() {
+    let d = deps(|| GraphError::NotFound).await;
+    let body = encode(&Hint::RemoteTodoTask {
+        binding_id: "gone".into(),
+        task_id: "t".into(),
+    });
+    assert_eq!(
+        handle_message(&body, &d).await.unwrap(),
+        MessageOutcome::UnknownBinding {
+            binding_id: "gone".into()
+        }
+    );
+}
