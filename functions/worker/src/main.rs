@@ -7,6 +7,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tasksync::config::{AwsResources, GraphEndpoints, ProcessEnv};
 use tasksync::graph::{GraphClient, HttpOptions, http_client};
 use tasksync::queue::SqsHintQueue;
+use tasksync::scheduler::{SchedulerDeps, SchedulerSettings};
 use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
 use tasksync::worker::{SAFETY_MARGIN, WorkerDeps, handle_batch, invocation_deadline};
 
@@ -25,15 +26,27 @@ async fn main() -> Result<(), Error> {
     let sync = DynamoSyncStore::new(dynamodb.clone(), resources.sync_table);
     let tasks = DynamoTaskStore::new(dynamodb, resources.tasks_table);
     let queue = SqsHintQueue::new(aws_sdk_sqs::Client::new(&aws), resources.work_queue_url);
+    // The subscription hints are the scheduler's code; it needs the webhook's URL to recreate a
+    // subscription. Without it they are acknowledged and left to the scheduler's next run.
+    let control_settings = match SchedulerSettings::from_env(&ProcessEnv, &endpoints.tenant_id) {
+        Ok(settings) => Some(settings),
+        Err(e) => {
+            tracing::warn!(error = %e, "subscription hints left to the scheduler's runs");
+            None
+        }
+    };
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);
-        let deps = WorkerDeps::new(
-            sync.clone(),
-            tasks.clone(),
-            graph.with_deadline(deadline),
-            queue.clone(),
-        );
+        let graph = graph.with_deadline(deadline);
+        let control = control_settings.clone().map(|settings| SchedulerDeps {
+            store: sync.clone(),
+            queue: queue.clone(),
+            graph: graph.clone(),
+            settings,
+        });
+        let deps = WorkerDeps::new(sync.clone(), tasks.clone(), graph, queue.clone())
+            .with_control(control);
         async move {
             let before = deps.graph.counters().snapshot();
             let response = handle_batch(event.payload, &deps).await;

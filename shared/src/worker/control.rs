@@ -110,3 +110,40 @@ where
         control_result(binding_id, result)
     }
 }
+
+/// Optional subscription handling (e.g. when the scheduler's settings are not configured for
+/// this function): `None` acknowledges like [`NoControl`].
+impl<C: ControlHints> ControlHints for Option<C> {
+    async fn reauthorize_subscription(
+        &self,
+        binding_id: &str,
+        subscription_id: &str,
+    ) -> Result<MessageOutcome, WorkerError> {
+        match self {
+            Some(c) => {
+                c.reauthorize_subscription(binding_id, subscription_id)
+                    .await
+            }
+            None => {
+                NoControl
+                    .reauthorize_subscription(binding_id, subscription_id)
+                    .await
+            }
+        }
+    }
+
+    async fn recreate_subscription(
+        &self,
+        binding_id: &str,
+        subscription_id: &str,
+    ) -> Result<MessageOutcome, WorkerError> {
+        match self {
+            Some(c) => c.recreate_subscription(binding_id, subscription_id).await,
+            None => {
+                NoControl
+                    .recreate_subscription(binding_id, subscription_id)
+                    .await
+            }
+        }
+    }
+}
