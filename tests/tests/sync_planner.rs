@@ -360,3 +360,101 @@ async fn a_crash_between_remote_create_and_mapping_write_leaves_one_remote_task(
     }
     w.emulator.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_plan_opens_the_binding_s_circuit_breaker() {
+    use tasksync::local::work_pump::{ReceivedWork, sqs_event};
+    use tasksync::ports::BindingLookup;
+    use tasksync::worker::handle_batch;
+
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-gone", "ops").await;
+    // The plan is deleted in Planner (Graph DELETE with the plan's ETag, as an owner would).
+    let http = reqwest::Client::new();
+    let config = &w.emulator.state.config;
+    let token: serde_json::Value = http
+        .post(&w.emulator.token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", config.client_secret.as_str()),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap().to_owned();
+    let plan_url = format!(
+        "{}/planner/plans/{}",
+        w.emulator.graph_base_url, b.remote_container_id
+    );
+    let plan: serde_json::Value = http
+        .get(&plan_url)
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deleted = http
+        .delete(&plan_url)
+        .bearer_auth(&bearer)
+        .header("If-Match", plan["@odata.etag"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+
+    let worker = w.worker();
+    let body = tasksync::queue_message::encode(&Hint::ResyncBinding {
+        binding_id: b.id.clone(),
+        reason: "sweep".into(),
+    });
+    let mut failed = Vec::new();
+    for i in 0..worker.settings.breaker_threshold {
+        let message = ReceivedWork {
+            body: body.clone(),
+            receipt_handle: format!("rh-{i}"),
+            message_id: format!("m-{i}"),
+            receive_count: 1,
+        };
+        let event = sqs_event(&[message], "arn:aws:sqs:us-east-1:000000000000:q").unwrap();
+        failed.push(handle_batch(event, &worker).await.batch_item_failures.len());
+    }
+    assert_eq!(
+        failed,
+        [1, 1, 0],
+        "retried below the threshold, acknowledged once the breaker opens"
+    );
+    let breaker = w
+        .sync
+        .find_binding(&b.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .breaker
+        .expect("breaker on the binding");
+    assert!(breaker.open_until.is_some());
+    assert!(
+        breaker.reason.contains("no longer exists"),
+        "{}",
+        breaker.reason
+    );
+    let calls = w.graph_calls();
+    let outcome = tasksync::worker::handle_message(&body, &worker)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            tasksync::worker::MessageOutcome::BreakerOpen { .. }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(w.graph_calls(), calls, "no Graph call while open");
+    w.emulator.shutdown();
+}

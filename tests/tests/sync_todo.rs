@@ -478,3 +478,45 @@ async fn a_resync_pairs_both_sides_without_duplicates() {
     assert_eq!(w.todo_tasks(&b).await.len(), 3);
     w.emulator.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_emptied_at_once_does_not_empty_the_local_store() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-guard", "team").await;
+    for i in 0..6 {
+        w.app_writes(&app_task("team", &format!("G-{i}"), &format!("Task {i}")))
+            .await;
+    }
+    w.drain().await;
+    let remote: Vec<String> = w
+        .todo_tasks(&b)
+        .await
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(remote.len(), 6);
+    // Someone empties the To Do list; a resync would delete every local task.
+    for id in &remote {
+        w.control
+            .delete_todo_task(&b.remote_container_id, id)
+            .await
+            .unwrap();
+    }
+    w.send(Hint::ResyncBinding {
+        binding_id: b.id.clone(),
+        reason: "missed".into(),
+    })
+    .await;
+    assert_eq!(w.drain().await.failed, 0);
+    for i in 0..6 {
+        let t = w.local("team", &format!("G-{i}")).await.unwrap();
+        assert!(!t.deleted, "the mass-deletion guard held G-{i} back");
+    }
+    // One deletion on its own is not held back.
+    let m = w.mapping("team", "G-0").await.unwrap();
+    w.send(remote_hint(&b.id, m.remote_id.as_deref().unwrap()))
+        .await;
+    w.drain().await;
+    assert!(w.local("team", "G-0").await.unwrap().deleted);
+    w.emulator.shutdown();
+}
