@@ -25,7 +25,10 @@ pub fn graph_settings(emulator: &RunningEmulator) -> GraphSettings {
 
 /// A Graph client for this emulator, built exactly as the Lambda mains build theirs.
 pub fn graph_client(emulator: &RunningEmulator) -> Result<GraphClient, GraphError> {
-    GraphClient::new(graph_settings(emulator), http_client(&HttpOptions::default())?)
+    GraphClient::new(
+        graph_settings(emulator),
+        http_client(&HttpOptions::default())?,
+    )
 }
 
 /// Webhook dependencies that accept this emulator's tenant. EMF metric lines are discarded: on a
