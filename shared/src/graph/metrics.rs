@@ -60,18 +60,15 @@ mod tests {
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        let success = docs
-            .iter()
-            .find(|d| d["Outcome"] == "success")
-            .unwrap();
+        let success = docs.iter().find(|d| d["Outcome"] == "success").unwrap();
         assert_eq!(success["GraphCalls"], 2);
         assert_eq!(success["Operation"], "todo.get_task");
         assert_eq!(success["Function"], "worker");
-        assert_eq!(success["_aws"]["CloudWatchMetrics"][0]["Namespace"], "tasksync");
-        let throttled = docs
-            .iter()
-            .find(|d| d["Outcome"] == "throttled")
-            .unwrap();
+        assert_eq!(
+            success["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "tasksync"
+        );
+        let throttled = docs.iter().find(|d| d["Outcome"] == "throttled").unwrap();
         assert_eq!(throttled["GraphCalls"], 1);
         assert!(emf_lines("worker", &after, &after, 0).is_empty());
     }
