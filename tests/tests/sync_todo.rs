@@ -122,6 +122,36 @@ async fn create_update_complete_reopen_and_delete_on_each_side() {
     report("echo of the sync's local write", &cost);
     assert_eq!((cost.calls, cost.writes), (0, 0));
 
+    // A dry run prints the plan for a local edit and writes nothing.
+    let mut renamed = local.clone();
+    renamed.notes = "Ask for the invoice too".into();
+    w.tasks
+        .put_task(&LocalTask {
+            version: renamed.version + 1,
+            origin: Origin::App("x".into()),
+            ..renamed
+        })
+        .await
+        .unwrap();
+    let c = now_cost(&w);
+    let plan = tasksync::worker::dry_run(
+        &w.worker(),
+        &b,
+        tasksync::worker::PairKey::Local("T-1".into()),
+    )
+    .await
+    .unwrap();
+    let printed = serde_json::to_value(&plan).unwrap();
+    assert_eq!(printed["plan"], "merge", "{printed}");
+    assert_eq!(
+        printed["remote_patch"]["notes"], "Ask for the invoice too",
+        "{printed}"
+    );
+    assert_eq!(cost_since(&w, &c).writes, 0);
+    w.send(w.pipe_hint("team", "T-1")).await;
+    w.drain().await;
+    let local = w.local("team", "T-1").await.unwrap();
+
     // The application completes it: one read, one PATCH.
     let mut done = local.clone();
     done.status = TaskStatus::Completed;

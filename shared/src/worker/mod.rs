@@ -33,7 +33,7 @@ use crate::sync::{DeadLetterReason, RemoteTasks};
 pub use control::{ControlHints, NoControl};
 pub use deadline::{SAFETY_MARGIN, invocation_deadline};
 pub use outcome::{MessageOutcome, ResyncReport, WorkerError};
-pub use pair::PairKey;
+pub use pair::{PairKey, dry_run};
 
 /// Tunables of the worker; the defaults match template.yaml.
 #[derive(Debug, Clone)]

@@ -127,6 +127,38 @@ where
     })
 }
 
+/// What the worker would do for one pair, without writing anything (reads both sides and the
+/// mapping like a real run): for a dry run that prints the plan.
+pub async fn dry_run<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
+    binding: &Binding,
+    key: PairKey,
+) -> Result<Plan, WorkerError>
+where
+    S: SyncStore,
+    T: TaskStore,
+    G: RemoteTasks,
+{
+    let rules = rules_of(binding);
+    let Some((pair, invalid)) = read_pair(deps, binding, &rules, &key).await? else {
+        return Ok(Plan::Nothing {
+            why: "echo of the sync's own local write",
+        });
+    };
+    let local = match (&pair.local, &invalid) {
+        (_, Some(reason)) => LocalSide::Invalid(reason),
+        (Some(t), None) => LocalSide::Present(t),
+        (None, None) => LocalSide::Missing,
+    };
+    Ok(reconcile(
+        binding,
+        &rules,
+        local,
+        pair.remote.as_ref(),
+        pair.mapping.as_ref(),
+    ))
+}
+
 /// Reads the pair a hint names. `None` when there is nothing to do without calling Graph (an
 /// echo of the sync's own local write).
 async fn read_pair<S, T, G, Q, C>(
