@@ -168,11 +168,16 @@ where
 
     let queue = Arc::new(Mutex::new(std::collections::VecDeque::from(due)));
     let shared = Arc::new(Mutex::new(report));
+    // The longest binding so far (ms): a binding is only started when twice that (or
+    // `min_time_per_binding`, if longer) is left, so a slow store or Graph cannot push the
+    // bindings in flight past the deadline.
+    let longest_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let deps = Arc::new(deps.clone());
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..deps.settings.concurrency.max(1) {
         let queue = Arc::clone(&queue);
         let shared = Arc::clone(&shared);
+        let longest_ms = Arc::clone(&longest_ms);
         let deps = Arc::clone(&deps);
         let ctx = ctx.clone();
         workers.spawn(async move {
@@ -180,14 +185,28 @@ where
                 let Some(schedule) = queue.lock().await.pop_front() else {
                     return;
                 };
-                if Instant::now() + deps.settings.min_time_per_binding >= ctx.deadline {
+                let longest = std::time::Duration::from_millis(
+                    longest_ms.load(std::sync::atomic::Ordering::Relaxed),
+                );
+                let reserve = deps.settings.min_time_per_binding.max(longest * 2);
+                if Instant::now() + reserve >= ctx.deadline {
+                    let left = {
+                        let mut q = queue.lock().await;
+                        let n = q.len();
+                        q.clear();
+                        n
+                    };
                     let mut r = shared.lock().await;
-                    r.bindings_left_for_next_run +=
-                        1 + u32::try_from(queue.lock().await.len()).unwrap_or(0);
-                    queue.lock().await.clear();
+                    r.bindings_left_for_next_run = r
+                        .bindings_left_for_next_run
+                        .saturating_add(1)
+                        .saturating_add(u32::try_from(left).unwrap_or(u32::MAX));
                     return;
                 }
+                let started = Instant::now();
                 let outcome = handle_due(&deps, &ctx, schedule).await;
+                let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                longest_ms.fetch_max(took, std::sync::atomic::Ordering::Relaxed);
                 record(&mut *shared.lock().await, outcome);
             }
         });
