@@ -1,8 +1,12 @@
 //! The world of the sync tests: moto (tables and queues from template.yaml), the Graph emulator,
 //! the real worker handler fed by the real SQS queue through the work pump, and "a person" and
-//! "an application" acting on each side. Local changes reach the queue as the `local_task` hint
-//! the EventBridge pipe renders from the tasks table's stream record (the pipe's own
-//! `InputTemplate`, through `PipeSpec::render`): moto has no Pipes.
+//! "an application" acting on each side.
+//!
+//! Local changes reach the queue as in AWS, minus the pipe (moto has no Pipes): a forwarder
+//! reads the tasks table's real DynamoDB stream on moto (`KEYS_ONLY` records, every write, the
+//! sync's own included) and sends the body the pipe's own `InputTemplate` renders from each
+//! record (`PipeSpec::render`). It speaks the Streams JSON API with reqwest rather than adding
+//! `aws-sdk-dynamodbstreams` for four calls; moto does not check signatures.
 
 // Test kit: a failed step must fail the test that called it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -37,6 +41,7 @@ pub struct SyncWorld {
     pub tasks: DynamoTaskStore,
     pub queue: SqsHintQueue,
     pub user_id: String,
+    pub stream: StreamForwarder,
 }
 
 /// Graph writes (creates, updates, deletes) counted by the client, by operation name.
@@ -62,7 +67,9 @@ impl SyncWorld {
         let graph = graph_client(&emulator).expect("graph client");
         let observer = graph_client(&emulator).expect("observer's graph client");
         let user_id = emulator.state.config.user_id.clone();
+        let stream = StreamForwarder::start(&aws).await;
         Self {
+            stream,
             sync: DynamoSyncStore::new(aws.dynamodb.clone(), aws.resources.sync_table()),
             tasks: DynamoTaskStore::new(aws.dynamodb.clone(), aws.resources.tasks_table()),
             queue: SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url()),
@@ -150,9 +157,8 @@ impl SyncWorld {
             updated_at: chrono::Utc::now(),
             ..task.clone()
         };
+        // The stream carries the change; `drain` forwards it as the pipe would.
         self.tasks.put_task(&written).await.expect("app write");
-        self.send(self.pipe_hint(&written.list_id, &written.id))
-            .await;
         written
     }
 
@@ -173,17 +179,40 @@ impl SyncWorld {
         let mut total = PumpReport::default();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
+            let forwarded = self.forward_stream().await;
             let report = pump_once(&self.queue, |event| handle_batch(event, worker))
                 .await
                 .expect("queue reachable");
             total.received += report.received;
             total.succeeded += report.succeeded;
             total.failed += report.failed;
-            if report.received == 0 {
+            if report.received == 0 && forwarded == 0 {
                 return total;
             }
             assert!(Instant::now() < deadline, "the queue never emptied");
         }
+    }
+
+    /// Sends what the pipe would for every stream record since the last call; how many.
+    pub async fn forward_stream(&self) -> usize {
+        let pipe = self
+            .aws
+            .resources
+            .pipes
+            .first()
+            .expect("the template's pipe");
+        let records = self.stream.records().await;
+        let hints: Vec<Hint> = records
+            .iter()
+            .map(|record| {
+                let body = pipe.spec.render(record).expect("pipe input template");
+                decode(&body).expect("the pipe's body is a hint")
+            })
+            .collect();
+        if !hints.is_empty() {
+            self.queue.send_hints(&hints).await.expect("hints sent");
+        }
+        hints.len()
     }
 
     pub async fn local(&self, list: &str, id: &str) -> Option<LocalTask> {
@@ -429,5 +458,103 @@ impl<S: MappingStore> MappingStore for CrashAfterCreate<S> {
         self.inner
             .save_mapping(mapping, expected_revision, replaced_remote_id)
             .await
+    }
+}
+
+/// Reads the tasks table's stream on moto (DynamoDB Streams JSON API), shard by shard, from the
+/// start (each test has its own table).
+pub struct StreamForwarder {
+    http: reqwest::Client,
+    endpoint: String,
+    /// Per shard: the iterator, and the last sequence number forwarded (a consumer checkpoints
+    /// by sequence number; moto may hand the last record out again with the next iterator).
+    iterators: tokio::sync::Mutex<Vec<(String, u128)>>,
+}
+
+impl StreamForwarder {
+    async fn call(http: &reqwest::Client, endpoint: &str, target: &str, body: Value) -> Value {
+        http.post(endpoint)
+            .header("Content-Type", "application/x-amz-json-1.0")
+            .header("X-Amz-Target", format!("DynamoDBStreams_20120810.{target}"))
+            .header(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, \
+                 SignedHeaders=host, Signature=unsigned",
+            )
+            .json(&body)
+            .send()
+            .await
+            .expect("moto streams API")
+            .json()
+            .await
+            .expect("streams JSON")
+    }
+
+    pub async fn start(aws: &MotoAws) -> Self {
+        let http = reqwest::Client::new();
+        let endpoint = aws.endpoint.clone();
+        let arn = aws
+            .resources
+            .tasks_stream_arn()
+            .expect("the tasks table has a stream")
+            .to_owned();
+        let described = Self::call(
+            &http,
+            &endpoint,
+            "DescribeStream",
+            json!({"StreamArn": arn}),
+        )
+        .await;
+        let mut iterators = Vec::new();
+        for shard in described["StreamDescription"]["Shards"]
+            .as_array()
+            .expect("shards")
+        {
+            let it = Self::call(
+                &http,
+                &endpoint,
+                "GetShardIterator",
+                json!({"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"}),
+            )
+            .await;
+            iterators.push((
+                it["ShardIterator"].as_str().expect("iterator").to_owned(),
+                0,
+            ));
+        }
+        Self {
+            http,
+            endpoint,
+            iterators: tokio::sync::Mutex::new(iterators),
+        }
+    }
+
+    /// The records written since the last call, in stream order per shard.
+    pub async fn records(&self) -> Vec<Value> {
+        let mut iterators = self.iterators.lock().await;
+        let mut out = Vec::new();
+        for (it, last) in iterators.iter_mut() {
+            let page = Self::call(
+                &self.http,
+                &self.endpoint,
+                "GetRecords",
+                json!({"ShardIterator": *it}),
+            )
+            .await;
+            for record in page["Records"].as_array().cloned().unwrap_or_default() {
+                let seq: u128 = record["dynamodb"]["SequenceNumber"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .expect("sequence number");
+                if seq > *last {
+                    *last = seq;
+                    out.push(record);
+                }
+            }
+            if let Some(next) = page["NextShardIterator"].as_str() {
+                *it = next.to_owned();
+            }
+        }
+        out
     }
 }

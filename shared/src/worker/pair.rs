@@ -7,7 +7,7 @@ use chrono::Utc;
 use super::{MessageOutcome, SyncStore, TaskStore, WorkerDeps, WorkerError};
 use crate::graph::GraphError;
 use crate::graph::models::CalendarZone;
-use crate::model::{Binding, LocalTask, Origin};
+use crate::model::{Binding, LocalTask};
 use crate::ports::StoreError;
 use crate::sync::{
     ExecDeps, ExecError, Executed, LocalSide, Mapping, MappingState, Pair, Plan, RemoteTask,
@@ -221,12 +221,13 @@ where
             let mapping = deps.sync.mapping_by_local(list, local_id).await?;
             let local = read_local(&deps.tasks, list, local_id).await?;
             if let (Some(m), Some(task)) = (&mapping, &local.task)
-                && m.state == MappingState::Active
-                && task.origin == Origin::Sync
+                && m.state != MappingState::Creating
                 && task.version == m.local_version
                 && m.last_error.is_none()
             {
-                // The sync's own write coming back through the stream: no Graph call at all.
+                // The local item is as the sync last saw it (its own write coming back through
+                // the stream, or a duplicate hint): nothing to look at, no Graph call. A remote
+                // change arrives with its own hint (notification or sweep).
                 return Ok(None);
             }
             if mapping.is_none() && local.task.as_ref().is_some_and(|t| t.deleted) {
