@@ -667,3 +667,43 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn a_modification_beats_a_concurrent_deletion(
+        kind in kind_strategy(),
+        original in task_strategy(),
+        local_edit in task_strategy(),
+        remote_edit in task_strategy(),
+        local_mask in prop::collection::vec(any::<bool>(), 10),
+        remote_mask in prop::collection::vec(any::<bool>(), 10),
+    ) {
+        let c = case(kind, ConflictPolicy::RemoteWins, original, local_edit, remote_edit, local_mask, remote_mask);
+        let base = &c.mapping.base;
+        let remote_changed = ALL_FIELDS.iter().any(|f| {
+            c.remote.fields.get(f).is_some_and(|r| c.rules.canon(*f, &base[f]).as_ref() != Some(r))
+        });
+        let local_changed = local_fields(&c.local) != *base;
+
+        // Deleted locally while the remote side changed: the remote edit wins, the task returns.
+        let mut deleted = c.local.clone();
+        deleted.deleted = true;
+        deleted.version += 1;
+        let plan = reconcile(&c.binding, &c.rules, LocalSide::Present(&deleted), Some(&c.remote), Some(&c.mapping));
+        if remote_changed {
+            prop_assert!(matches!(&plan, Plan::Merge(m) if m.undelete_local), "{plan:?}");
+        } else {
+            prop_assert_eq!(plan, Plan::DeleteRemote);
+        }
+
+        // Deleted remotely while the local side changed: the local edit wins, the task returns.
+        let plan = reconcile(&c.binding, &c.rules, LocalSide::Present(&c.local), None, Some(&c.mapping));
+        if local_changed {
+            prop_assert!(matches!(plan, Plan::CreateRemote { .. }), "{plan:?}");
+        } else {
+            prop_assert_eq!(plan, Plan::DeleteLocal);
+        }
+    }
+}

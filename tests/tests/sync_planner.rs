@@ -458,3 +458,57 @@ async fn a_deleted_plan_opens_the_binding_s_circuit_breaker() {
     assert_eq!(w.graph_calls(), calls, "no Graph call while open");
     w.emulator.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_of_a_plan_pairs_both_sides_once() {
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-sweep", "ops").await;
+    w.person_creates_planner(&b, json!({"title": "From Planner 1"}))
+        .await;
+    let with_details = w
+        .person_creates_planner(&b, json!({"title": "From Planner 2"}))
+        .await;
+    w.person_edits_planner_details(&with_details, json!({"description": "details travel too"}))
+        .await;
+    w.person_creates_planner(
+        &b,
+        json!({"title": "Done in Planner", "percentComplete": 100}),
+    )
+    .await;
+    w.app_writes(&app_task("ops", "L-1", "From the app")).await;
+    // The application's write reaches the worker first (its own hint), then the resync.
+    w.drain().await;
+    let resync = Hint::ResyncBinding {
+        binding_id: b.id.clone(),
+        reason: "sweep".into(),
+    };
+    let cost = measured(
+        &w,
+        "first resync: 3 Planner + 1 local task (1 completed)",
+        async {
+            w.send(resync.clone()).await;
+            assert_eq!(w.drain().await.failed, 0);
+        },
+    )
+    .await;
+    assert_eq!(
+        cost.1, 0,
+        "the local task was already created by its own hint"
+    );
+    let titles: Vec<String> = w
+        .planner_tasks(&b)
+        .await
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles.len(), 4, "{titles:?}");
+    let local = w.local("ops", &with_details).await.expect("imported");
+    assert_eq!(local.notes, "details travel too");
+    let cost = measured(&w, "resync with nothing changed", async {
+        w.send(resync.clone()).await;
+        w.drain().await;
+    })
+    .await;
+    assert_eq!(cost, (1, 0), "one listing with details, no write");
+    w.emulator.shutdown();
+}
