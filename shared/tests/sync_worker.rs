@@ -257,3 +257,30 @@ async fn a_hint_for_a_removed_binding_is_acknowledged() {
         }
     );
 }
+
+#[tokio::test]
+async fn a_create_in_a_container_that_is_gone_counts_against_the_binding() {
+    use tasksync::model::{LocalTask, Origin};
+    use tasksync::ports::TaskWrite;
+    let d = deps(|| GraphError::NotFound).await;
+    d.tasks
+        .put_task(&LocalTask::new("ops", "t1", "New", Origin::App("a".into())))
+        .await
+        .unwrap();
+    let body = encode(&Hint::LocalTask {
+        list_id: "ops".into(),
+        task_id: "t1".into(),
+    });
+    let response = handle_batch(event(&[("m1", &body, 1)]), &d).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    let breaker = d
+        .sync
+        .find_binding("b1")
+        .await
+        .unwrap()
+        .unwrap()
+        .breaker
+        .expect("counted on the binding");
+    assert_eq!(breaker.failures, 1);
+    assert!(breaker.reason.contains("404"), "{}", breaker.reason);
+}

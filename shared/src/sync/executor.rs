@@ -68,6 +68,10 @@ pub enum ExecError {
     /// both sides and decide again.
     #[error("stale: {0}")]
     Stale(String),
+    /// The bound list or plan is gone (a create answered 404): the binding is broken, not the
+    /// task.
+    #[error("the bound container is gone: {0}")]
+    ContainerGone(String),
     #[error(transparent)]
     Graph(GraphError),
     #[error(transparent)]
@@ -268,6 +272,12 @@ where
         .await
     {
         Ok(remote) => remote,
+        Err(GraphError::NotFound) => {
+            return Err(ExecError::ContainerGone(format!(
+                "creating a task in {:?} container {} answered 404",
+                binding.remote, binding.remote_container_id
+            )));
+        }
         Err(e) => {
             if let Some(reason) = item_refusal(&e) {
                 return record_refusal(deps, binding, pair, Some((&claim, claimed)), reason).await;

@@ -98,6 +98,7 @@ impl From<crate::sync::ExecError> for WorkerError {
                 after: None,
             },
             ExecError::Graph(g) => g.into(),
+            ExecError::ContainerGone(reason) => WorkerError::Reject { reason },
             ExecError::Store(s) => s.into(),
         }
     }

@@ -42,9 +42,13 @@ pub(super) fn graph_failure(binding: &Binding, e: GraphError) -> WorkerError {
     }
 }
 
-fn exec_failure(binding: &Binding, e: ExecError) -> WorkerError {
+pub(super) fn exec_failure(binding: &Binding, e: ExecError) -> WorkerError {
     match e {
         ExecError::Graph(g) => graph_failure(binding, g),
+        ExecError::ContainerGone(reason) => WorkerError::Binding {
+            binding_id: binding.id.clone(),
+            reason,
+        },
         other => other.into(),
     }
 }

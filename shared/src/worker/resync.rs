@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::pair::{PairKey, graph_failure, rules_of, sync_pair};
+use super::pair::{PairKey, exec_failure, graph_failure, rules_of, sync_pair};
 use super::{MessageOutcome, ResyncReport, SyncStore, TaskStore, WorkerDeps, WorkerError};
 use crate::graph::GraphError;
 use crate::model::{Binding, LocalTask};
@@ -168,10 +168,7 @@ where
                     _ => Executed::Nothing,
                 })
             }
-            Err(e) => Err(match e {
-                ExecError::Graph(g) => graph_failure(binding, g),
-                other => other.into(),
-            }),
+            Err(e) => Err(exec_failure(binding, e)),
             Ok(done) => Ok(done),
         };
         match result {
