@@ -2,8 +2,6 @@
 //! execution environment and runs `tasksync::scheduler::run_tick` on every EventBridge schedule
 //! event, bounded by the invocation's deadline.
 
-use std::time::SystemTime;
-
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tasksync::config::{AwsResources, GraphEndpoints, ProcessEnv};
 use tasksync::graph::{GraphClient, HttpOptions, http_client};
@@ -28,8 +26,7 @@ async fn main() -> Result<(), Error> {
     let queue = SqsHintQueue::new(aws_sdk_sqs::Client::new(&aws), resources.work_queue_url);
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let deadline =
-            invocation_deadline(event.context.deadline, SystemTime::now(), SAFETY_MARGIN);
+        let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);
         let deps = SchedulerDeps {
             store: store.clone(),
             queue: queue.clone(),
