@@ -5,3 +5,4 @@ pub mod aws;
 pub mod moto;
 pub mod scheduler_harness;
 pub mod sync_harness;
+pub mod webhook_harness;
