@@ -5,7 +5,7 @@
 //! check out; turn believed items into queue hints with one `send_hints` call; answer 202. It
 //! never calls Graph. Graph counts a delivery as failed after about 3 s (graph-facts §1.7), so
 //! the only awaited I/O is the subscription lookup (cached between warm invocations) and the
-//! enqueue.
+//! enqueue, and both together are bounded by [`WebhookSettings::answer_deadline`].
 //!
 //! The Lambda main, the local HTTP run and the tests all call [`handle`] (or [`handle_request`],
 //! which also returns the counts).
