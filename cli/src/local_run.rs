@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use graph_emulator::{ControlClient, EmulatorConfig};
 use serde_json::json;
-use tasksync::graph::{GraphClient, GraphSettings, HttpOptions, Secret, http_client};
-use tasksync::local::lambda_http_server;
+use tasksync::graph::GraphClient;
+use tasksync::local::emulator_stack;
 use tasksync::local::work_pump::{PumpReport, pump_once};
 use tasksync::model::{Binding, LocalTask};
 use tasksync::ports::{HintSend, TaskRead};
@@ -20,7 +20,6 @@ use tasksync::queue::MemoryHintQueue;
 use tasksync::queue_message::Hint;
 use tasksync::store::MemoryStore;
 use tasksync::subscription_setup::{WebhookUrls, connect_todo_binding};
-use tasksync::webhook::{MetricsSink, WebhookDeps, WebhookSettings};
 use tasksync::worker::{WorkerDeps, handle_batch};
 
 #[derive(clap::Args, Debug)]
@@ -67,37 +66,16 @@ pub async fn run(args: LocalArgs) -> Result<(), LocalRunError> {
     let queue = MemoryHintQueue::new();
 
     // The webhook function, served over HTTP as API Gateway would invoke it.
-    let webhook_deps = Arc::new(
-        WebhookDeps::new(
-            store.clone(),
-            queue.clone(),
-            WebhookSettings {
-                expected_tenant_id: Some(config.tenant_id.clone()),
-                ..WebhookSettings::default()
-            },
-        )
-        // The metric lines are for CloudWatch; locally they would drown the story.
-        .with_metrics(MetricsSink::Discard),
-    );
-    let webhook = lambda_http_server::serve("127.0.0.1:0", move |request| {
-        let deps = Arc::clone(&webhook_deps);
-        async move { tasksync::webhook::handle(request, &deps).await }
-    })
+    let webhook = emulator_stack::serve_webhook(Arc::new(emulator_stack::webhook_deps(
+        &emulator,
+        store.clone(),
+        queue.clone(),
+    )))
     .await?;
     let urls = WebhookUrls::under(&webhook.base_url());
 
     // The worker's Graph client, exactly as in Lambda but pointed at the emulator.
-    let graph = GraphClient::new(
-        GraphSettings {
-            graph_base_url: emulator.graph_base_url.clone(),
-            token_url: emulator.token_url.clone(),
-            tenant_id: config.tenant_id.clone(),
-            client_id: config.client_id.clone(),
-            client_secret: Secret::new(config.client_secret.clone()),
-            scope: GraphSettings::DEFAULT_SCOPE.to_owned(),
-        },
-        http_client(&HttpOptions::default())?,
-    )?;
+    let graph = emulator_stack::graph_client(&emulator)?;
     let worker = WorkerDeps::new(store.clone(), store.clone(), graph.clone(), queue.clone());
 
     println!("tasksync local: the whole system on this machine");

@@ -14,8 +14,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use graph_emulator::{ControlClient, EmulatorConfig, RunningEmulator};
 use serde_json::{Value, json};
-use tasksync::graph::{GraphClient, GraphSettings, HttpOptions, Secret, http_client};
-use tasksync::local::lambda_http_server::{self, LocalHttpServer};
+use tasksync::graph::GraphClient;
+use tasksync::local::emulator_stack;
+use tasksync::local::lambda_http_server::LocalHttpServer;
 use tasksync::model::{Binding, RemoteKind};
 use tasksync::ports::BindingSave;
 use tasksync::queue::SqsHintQueue;
@@ -24,7 +25,6 @@ use tasksync::scheduler::{RunContext, SchedulerDeps, SchedulerSettings, TickRepo
 use tasksync::store::DynamoSyncStore;
 use tasksync::store::schedule_item::mapping_index_attributes;
 use tasksync::subscription_setup::WebhookUrls;
-use tasksync::webhook::{MetricsSink, WebhookDeps, WebhookSettings};
 
 use crate::aws::MotoAws;
 
@@ -54,35 +54,14 @@ impl SchedulerWorld {
         let control = ControlClient::new(emulator.control_url.clone());
         let store = DynamoSyncStore::new(aws.dynamodb.clone(), aws.resources.sync_table());
         let queue = SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url());
-        let webhook_deps = Arc::new(
-            WebhookDeps::new(
-                store.clone(),
-                queue.clone(),
-                WebhookSettings {
-                    expected_tenant_id: Some(config.tenant_id.clone()),
-                    ..WebhookSettings::default()
-                },
-            )
-            .with_metrics(MetricsSink::Discard),
-        );
-        let webhook = lambda_http_server::serve("127.0.0.1:0", move |request| {
-            let deps = Arc::clone(&webhook_deps);
-            async move { tasksync::webhook::handle(request, &deps).await }
-        })
+        let webhook = emulator_stack::serve_webhook(Arc::new(emulator_stack::webhook_deps(
+            &emulator,
+            store.clone(),
+            queue.clone(),
+        )))
         .await
         .expect("webhook on loopback");
-        let graph = GraphClient::new(
-            GraphSettings {
-                graph_base_url: emulator.graph_base_url.clone(),
-                token_url: emulator.token_url.clone(),
-                tenant_id: config.tenant_id.clone(),
-                client_id: config.client_id.clone(),
-                client_secret: Secret::new(config.client_secret.clone()),
-                scope: GraphSettings::DEFAULT_SCOPE.to_owned(),
-            },
-            http_client(&HttpOptions::default()).expect("http client"),
-        )
-        .expect("graph client");
+        let graph = emulator_stack::graph_client(&emulator).expect("graph client");
         let settings = SchedulerSettings {
             webhook: WebhookUrls::under(&webhook.base_url()),
             tenant_id: config.tenant_id.clone(),

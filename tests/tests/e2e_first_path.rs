@@ -12,14 +12,12 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use graph_emulator::{ControlClient, EmulatorConfig};
 use serde_json::json;
-use tasksync::graph::{GraphClient, GraphSettings, HttpOptions, Secret, http_client};
-use tasksync::local::lambda_http_server;
+use tasksync::local::emulator_stack;
 use tasksync::local::work_pump::pump_once;
 use tasksync::model::Binding;
 use tasksync::queue::SqsHintQueue;
 use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
 use tasksync::subscription_setup::{WebhookUrls, connect_todo_binding};
-use tasksync::webhook::{MetricsSink, WebhookDeps, WebhookSettings};
 use tasksync::worker::{WorkerDeps, handle_batch};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,36 +35,14 @@ async fn a_todo_task_created_in_the_app_reaches_the_tasks_table() {
     let tasks = DynamoTaskStore::new(aws.dynamodb.clone(), aws.resources.tasks_table());
     let queue = SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url());
 
-    let webhook_deps = Arc::new(
-        WebhookDeps::new(
-            sync.clone(),
-            queue.clone(),
-            WebhookSettings {
-                expected_tenant_id: Some(config.tenant_id.clone()),
-                ..WebhookSettings::default()
-            },
-        )
-        .with_metrics(MetricsSink::Discard),
-    );
-    let webhook = lambda_http_server::serve("127.0.0.1:0", move |request| {
-        let deps = Arc::clone(&webhook_deps);
-        async move { tasksync::webhook::handle(request, &deps).await }
-    })
+    let webhook = emulator_stack::serve_webhook(Arc::new(emulator_stack::webhook_deps(
+        &emulator,
+        sync.clone(),
+        queue.clone(),
+    )))
     .await
     .expect("webhook served on loopback");
-
-    let graph = GraphClient::new(
-        GraphSettings {
-            graph_base_url: emulator.graph_base_url.clone(),
-            token_url: emulator.token_url.clone(),
-            tenant_id: config.tenant_id.clone(),
-            client_id: config.client_id.clone(),
-            client_secret: Secret::new(config.client_secret.clone()),
-            scope: GraphSettings::DEFAULT_SCOPE.to_owned(),
-        },
-        http_client(&HttpOptions::default()).expect("http client"),
-    )
-    .expect("graph client");
+    let graph = emulator_stack::graph_client(&emulator).expect("graph client");
 
     // A binding and its subscription: the emulator runs the validation handshake against the
     // webhook before it answers, so this fails unless the real handler answered it over HTTP.
