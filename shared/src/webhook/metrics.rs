@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::outcome::WebhookCounts;
 
-pub const NAMESPACE: &str = "tasksync";
+pub const NAMESPACE: &str = crate::telemetry::METRICS_NAMESPACE;
 pub const FUNCTION_DIMENSION: &str = "webhook";
 
 /// Where EMF lines go.
@@ -113,36 +113,16 @@ pub fn emf_lines(counts: &WebhookCounts, timestamp_ms: i64) -> Vec<String> {
     lines
 }
 
+/// One EMF document with the `Function` dimension set to the webhook.
 fn document(
     dimension_set: &[&str],
     dimension_values: &[(&str, &str)],
     metrics: &[(&str, &str, Value)],
     timestamp_ms: i64,
 ) -> String {
-    let definitions: Vec<Value> = metrics
-        .iter()
-        .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
-        .collect();
-    let mut root = serde_json::Map::new();
-    root.insert(
-        "_aws".to_owned(),
-        json!({
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [dimension_set],
-                "Metrics": definitions,
-            }],
-        }),
-    );
-    root.insert("Function".to_owned(), json!(FUNCTION_DIMENSION));
-    for (key, value) in dimension_values {
-        root.insert((*key).to_owned(), json!(value));
-    }
-    for (name, _, value) in metrics {
-        root.insert((*name).to_owned(), value.clone());
-    }
-    Value::Object(root).to_string()
+    let mut values = vec![("Function", FUNCTION_DIMENSION)];
+    values.extend_from_slice(dimension_values);
+    crate::telemetry::emf_document(dimension_set, &values, metrics, timestamp_ms)
 }
 
 #[cfg(test)]
