@@ -16,7 +16,6 @@ pub enum ConfigError {
 }
 
 pub const DEFAULT_GRAPH_BASE_URL: &str = crate::graph::GraphSettings::DEFAULT_GRAPH_BASE_URL;
-pub const DEFAULT_LOGIN_BASE_URL: &str = "https://login.microsoftonline.com";
 
 /// Where the AWS resources are (names come from template.yaml's outputs / `!Ref`s).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +150,7 @@ impl GraphEndpoints {
             (None, Some(arn)) => SecretSource::SecretsManager(arn),
             (None, None) => return Err(ConfigError::Missing("GRAPH_CLIENT_SECRET_ARN")),
         };
-        let token_default = format!("{DEFAULT_LOGIN_BASE_URL}/{tenant_id}/oauth2/v2.0/token");
+        let token_default = crate::graph::GraphSettings::public_token_url(&tenant_id);
         Ok(Self {
             graph_base_url: url(env, "GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL.to_owned())?,
             token_url: url(env, "GRAPH_TOKEN_URL", token_default)?,

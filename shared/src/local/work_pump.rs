@@ -74,16 +74,22 @@ impl WorkReceive for crate::queue::MemoryHintQueue {
     }
 }
 
-/// Puts bodies back on the in-memory queue. They were all written by `encode`, so they decode.
+/// Puts bodies back on the in-memory queue. They were all written by `encode`, so they decode;
+/// one that does not is reported rather than silently dropped.
 async fn requeue(
     queue: &crate::queue::MemoryHintQueue,
     bodies: &[String],
 ) -> Result<(), QueueError> {
     use crate::ports::HintSend;
-    let hints: Vec<_> = bodies
+    let hints = bodies
         .iter()
-        .filter_map(|b| crate::queue_message::decode(b).ok())
-        .collect();
+        .map(|b| crate::queue_message::decode(b))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| QueueError::NotEnqueued {
+            failed: bodies.len(),
+            total: bodies.len(),
+            reason: format!("cannot put back an undecodable body: {e}"),
+        })?;
     queue.send_hints(&hints).await
 }
 
