@@ -3,4 +3,5 @@
 pub mod emulator_stack;
 pub mod lambda_http_server;
 pub mod provision;
+pub mod stream_forwarder;
 pub mod work_pump;

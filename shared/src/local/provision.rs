@@ -180,7 +180,12 @@ fn render_input_template(template: &str, record: &Json) -> Result<String, String
         match value {
             Json::String(text) => {
                 let quoted = Json::String(text.clone()).to_string();
-                out.push_str(quoted.trim_start_matches('"').trim_end_matches('"'));
+                // Exactly the outer quotes: an escaped quote at the end of the text must stay.
+                let inner = quoted
+                    .strip_prefix('"')
+                    .and_then(|q| q.strip_suffix('"'))
+                    .unwrap_or(&quoted);
+                out.push_str(inner);
             }
             other => out.push_str(&other.to_string()),
         }
