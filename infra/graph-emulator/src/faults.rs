@@ -164,9 +164,19 @@ impl FaultState {
     }
 }
 
+/// Planner's own 409 body, as Graph relays it: an empty `code` and this message, with `date`,
+/// `request-id` and `client-request-id` inside (quoted verbatim in Microsoft's Dataverse
+/// collaboration-control docs, "Full error - {...}"; graph-facts §2.6 says only that Planner
+/// answers 409 to a change that conflicts with accepted ones). Clients branch on the status.
+pub const PLANNER_CONFLICT_MESSAGE: &str = "The attempted changes conflicted with already accepted changes. Read the latest state and resolve differences.";
+
 /// The response of an injected error, shaped like the real one (graph-facts §5 sample for 429,
-/// `serviceNotAvailable` for 503, §0).
-pub fn fault_response(status: StatusCode, retry_after_secs: Option<u64>) -> Response {
+/// `serviceNotAvailable` for 503, §0; a 409 under `/planner/` like Planner's, §2.6). `path` is the
+/// request path relative to `/v1.0`.
+pub fn fault_response(status: StatusCode, retry_after_secs: Option<u64>, path: &str) -> Response {
+    if status == StatusCode::CONFLICT && path.starts_with("/planner/") {
+        return planner_conflict();
+    }
     let (code, message) = match status {
         StatusCode::TOO_MANY_REQUESTS => ("TooManyRequests", "Please retry again later."),
         StatusCode::SERVICE_UNAVAILABLE => (
@@ -194,6 +204,24 @@ pub fn fault_response(status: StatusCode, retry_after_secs: Option<u64>) -> Resp
             .insert("retry-after", HeaderValue::from(secs));
     }
     response
+}
+
+/// Planner's 409: no `code` (an empty string) and an inner error without one either.
+fn planner_conflict() -> Response {
+    let now = chrono::Utc::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let body = json!({
+        "error": {
+            "code": "",
+            "message": PLANNER_CONFLICT_MESSAGE,
+            "innerError": {
+                "date": now.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                "request-id": request_id,
+                "client-request-id": request_id,
+            }
+        }
+    });
+    (StatusCode::CONFLICT, axum::Json(body)).into_response()
 }
 
 /// Requests seen, per route key (`METHOD /template`) and per status. Its own lock, separate from
@@ -275,6 +303,26 @@ mod tests {
         let action = f.take("GET", "/x", "/a/{id}").unwrap();
         assert_eq!(action.status, Some(StatusCode::SERVICE_UNAVAILABLE));
         assert_eq!(action.retry_after_secs, None);
+    }
+
+    async fn body_of(response: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_injected_409_on_planner_looks_like_planners_own() {
+        let response = fault_response(StatusCode::CONFLICT, None, "/planner/tasks/abc");
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let body = body_of(response).await;
+        assert_eq!(body["error"]["code"], "");
+        assert_eq!(body["error"]["message"], PLANNER_CONFLICT_MESSAGE);
+        assert!(body["error"]["innerError"]["request-id"].is_string());
+        // Elsewhere a 409 stays the generic client error.
+        let other = body_of(fault_response(StatusCode::CONFLICT, None, "/subscriptions")).await;
+        assert_eq!(other["error"]["code"], "invalidRequest");
     }
 
     #[test]

@@ -247,7 +247,7 @@ async fn with_faults(
         tokio::time::sleep(latency).await;
     }
     match action.status {
-        Some(status) => fault_response(status, action.retry_after_secs),
+        Some(status) => fault_response(status, action.retry_after_secs, path),
         None => next.run(request).await,
     }
 }
