@@ -10,6 +10,7 @@ pub mod config;
 pub mod graph;
 pub mod model;
 pub mod notification;
+pub mod ops;
 pub mod ports;
 pub mod queue;
 pub mod queue_message;

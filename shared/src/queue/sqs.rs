@@ -275,7 +275,7 @@ const TRANSIENT_CODES: &[&str] = &[
     "AWS.SimpleQueueService.ServiceUnavailable",
 ];
 
-fn classify<E>(err: SdkError<E, HttpResponse>) -> QueueError
+pub(crate) fn classify<E>(err: SdkError<E, HttpResponse>) -> QueueError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

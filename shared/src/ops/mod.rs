@@ -1,0 +1,7 @@
+//! What the sync could not do, for operators: the task items it does not sync and why
+//! ([`sync_issues`]), and the messages that died in the dead-letter queue with the reason the
+//! worker recorded beside each ([`dead_letters`]). Read-only: looking never changes what the sync
+//! does next. The `tasksync sync-issues` and `tasksync dlq` commands print these views.
+
+pub mod dead_letters;
+pub mod sync_issues;
