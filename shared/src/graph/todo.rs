@@ -7,7 +7,10 @@ use serde_json::Value;
 use super::GraphClient;
 use super::GraphError;
 use super::client::{GraphRequest, Operation};
-use super::models::{DeltaRound, NewTodoTask, TodoChange, TodoTask, TodoTaskList, TodoTaskPatch};
+use super::models::{
+    DeltaRound, NewTodoTask, TodoChange, TodoChecklistItem, TodoChecklistItemWrite, TodoTask,
+    TodoTaskList, TodoTaskPatch,
+};
 use crate::model::RemoteTodoTask;
 use crate::ports::TodoTaskRead;
 
@@ -20,6 +23,10 @@ pub(crate) const GET_TASK: Operation = op("todo.get_task", READ, true);
 pub(crate) const CREATE_TASK: Operation = op("todo.create_task", WRITE, false);
 pub(crate) const UPDATE_TASK: Operation = op("todo.update_task", WRITE, true);
 pub(crate) const DELETE_TASK: Operation = op("todo.delete_task", WRITE, true);
+pub(crate) const LIST_CHECKLIST_ITEMS: Operation = op("todo.list_checklist_items", READ, true);
+pub(crate) const CREATE_CHECKLIST_ITEM: Operation = op("todo.create_checklist_item", WRITE, false);
+pub(crate) const UPDATE_CHECKLIST_ITEM: Operation = op("todo.update_checklist_item", WRITE, true);
+pub(crate) const DELETE_CHECKLIST_ITEM: Operation = op("todo.delete_checklist_item", WRITE, true);
 pub(crate) const DELTA: Operation = Operation {
     name: "todo.delta",
     permission: READ,
@@ -35,6 +42,10 @@ const fn op(name: &'static str, permission: &'static str, idempotent: bool) -> O
         delta: false,
     }
 }
+
+/// The relationships every task read inlines: the marker (DESIGN.md principle 3) and the
+/// checklist, so one request gives everything the sync compares (graph-facts §3.1).
+const TASK_EXPAND: &str = "linkedResources,checklistItems";
 
 /// To Do operations; get one with [`GraphClient::todo`].
 #[derive(Debug, Clone, Copy)]
@@ -72,16 +83,16 @@ impl<'a> TodoApi<'a> {
         self.client.list_all(&LIST_LISTS, url).await
     }
 
-    /// `GET .../tasks?$expand=linkedResources`, every page; the markers come along so a sweep
-    /// can find tasks created before a crash (DESIGN.md principle 3).
+    /// `GET .../tasks?$expand=linkedResources,checklistItems`, every page; the markers come
+    /// along so a sweep can find tasks created before a crash (DESIGN.md principle 3), and the
+    /// checklists so a resync needs no request per task.
     pub async fn list_tasks(
         &self,
         user_id: &str,
         list_id: &str,
     ) -> Result<Vec<TodoTask>, GraphError> {
         let mut url = self.tasks_url(user_id, list_id);
-        url.query_pairs_mut()
-            .append_pair("$expand", "linkedResources");
+        url.query_pairs_mut().append_pair("$expand", TASK_EXPAND);
         self.client.list_all(&LIST_TASKS, url).await
     }
 
@@ -101,7 +112,8 @@ impl<'a> TodoApi<'a> {
             .find(|t| t.marker() == Some(local_id)))
     }
 
-    /// `GET .../tasks/{id}?$expand=linkedResources`. `Err(NotFound)` when it is gone.
+    /// `GET .../tasks/{id}?$expand=linkedResources,checklistItems`. `Err(NotFound)` when it is
+    /// gone.
     pub async fn get_task(
         &self,
         user_id: &str,
@@ -109,8 +121,7 @@ impl<'a> TodoApi<'a> {
         task_id: &str,
     ) -> Result<TodoTask, GraphError> {
         let mut url = self.task_url(user_id, list_id, task_id);
-        url.query_pairs_mut()
-            .append_pair("$expand", "linkedResources");
+        url.query_pairs_mut().append_pair("$expand", TASK_EXPAND);
         self.client
             .send_json(&GraphRequest::new(&GET_TASK, Method::GET, url))
             .await
@@ -157,6 +168,90 @@ impl<'a> TodoApi<'a> {
         let url = self.task_url(user_id, list_id, task_id);
         self.client
             .send(&GraphRequest::new(&DELETE_TASK, Method::DELETE, url))
+            .await
+            .map(|_| ())
+    }
+
+    fn checklist_url(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+        item_id: Option<&str>,
+    ) -> url::Url {
+        let mut segments = vec![
+            "users",
+            user_id,
+            "todo",
+            "lists",
+            list_id,
+            "tasks",
+            task_id,
+            "checklistItems",
+        ];
+        segments.extend(item_id);
+        self.client.url(&segments)
+    }
+
+    /// `GET .../tasks/{id}/checklistItems`, every page: the items with their server ids.
+    pub async fn list_checklist_items(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+    ) -> Result<Vec<TodoChecklistItem>, GraphError> {
+        let url = self.checklist_url(user_id, list_id, task_id, None);
+        self.client.list_all(&LIST_CHECKLIST_ITEMS, url).await
+    }
+
+    /// `POST .../tasks/{id}/checklistItems`; 201 with the item and its server id. Like a task
+    /// create, not repeated after an ambiguous failure (a second item could appear); the next
+    /// read shows whether it happened and the merge settles it.
+    pub async fn create_checklist_item(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+        item: &TodoChecklistItemWrite,
+    ) -> Result<TodoChecklistItem, GraphError> {
+        let body = to_json(item)?;
+        let url = self.checklist_url(user_id, list_id, task_id, None);
+        self.client
+            .send_json(&GraphRequest::new(&CREATE_CHECKLIST_ITEM, Method::POST, url).json(body))
+            .await
+    }
+
+    /// `PATCH .../checklistItems/{item}`; 200 with the item.
+    pub async fn update_checklist_item(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+        item_id: &str,
+        patch: &TodoChecklistItemWrite,
+    ) -> Result<TodoChecklistItem, GraphError> {
+        let body = to_json(patch)?;
+        let url = self.checklist_url(user_id, list_id, task_id, Some(item_id));
+        self.client
+            .send_json(&GraphRequest::new(&UPDATE_CHECKLIST_ITEM, Method::PATCH, url).json(body))
+            .await
+    }
+
+    /// `DELETE .../checklistItems/{item}`; 204. An item already gone is `Err(NotFound)`.
+    pub async fn delete_checklist_item(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+        item_id: &str,
+    ) -> Result<(), GraphError> {
+        let url = self.checklist_url(user_id, list_id, task_id, Some(item_id));
+        self.client
+            .send(&GraphRequest::new(
+                &DELETE_CHECKLIST_ITEM,
+                Method::DELETE,
+                url,
+            ))
             .await
             .map(|_| ())
     }

@@ -294,14 +294,14 @@ impl SideRules {
                 ))))
             }
             (RemoteKind::Planner, Field::Priority) => Some(value.clone()),
-            (RemoteKind::Todo, Field::Due) => Some(match date_of(value) {
+            // To Do keeps days only, for the start as for the due date (graph-facts §3.5).
+            (RemoteKind::Todo, Field::Due | Field::Start) => Some(match date_of(value) {
                 None => Value::Null,
                 Some(TaskDate::Day(d)) => json!(TaskDate::Day(d).to_text()),
                 Some(TaskDate::Instant(t)) => {
                     json!(TaskDate::Day(self.zone.calendar_day(t)).to_text())
                 }
             }),
-            (RemoteKind::Todo, Field::Start) => None,
             (RemoteKind::Planner, Field::Due | Field::Start) => Some(match date_of(value) {
                 None => Value::Null,
                 Some(TaskDate::Day(d)) => json!(TaskDate::Day(d).to_text()),
@@ -315,7 +315,13 @@ impl SideRules {
                     .collect();
                 Some(json!(kept))
             }
-            (RemoteKind::Todo, Field::Assignees | Field::Checklist | Field::Bucket) => None,
+            (RemoteKind::Todo, Field::Checklist) => Some(todo_checklist_value(
+                &checklist_entries(value)
+                    .into_iter()
+                    .map(|(_, title, checked)| (title, checked))
+                    .collect::<Vec<_>>(),
+            )),
+            (RemoteKind::Todo, Field::Assignees | Field::Bucket) => None,
             (RemoteKind::Planner, Field::Assignees | Field::Checklist | Field::Bucket) => {
                 Some(value.clone())
             }
@@ -332,6 +338,13 @@ impl SideRules {
             (RemoteKind::Todo, Field::Progress) => {
                 let (status, _) = progress_parts(remote);
                 progress_value(status, None)
+            }
+            (RemoteKind::Todo, Field::Checklist) => {
+                let remote_items: Vec<(String, bool)> = checklist_entries(remote)
+                    .into_iter()
+                    .map(|(_, title, checked)| (title, checked))
+                    .collect();
+                checklist_value(&adopt_checklist(&checklist_of(local), &remote_items))
             }
             (RemoteKind::Planner, Field::Categories) => {
                 let mut merged: Vec<String> = strings_of(local)
@@ -363,6 +376,165 @@ impl SideRules {
             TaskDate::Instant(t) => Some(t),
         }
     }
+}
+
+// ---- To Do checklists ----
+//
+// To Do gives checklist items ids of its own (graph-facts §3.1: "server generated") and has no
+// place for ours, so the local item ids cannot key them as they key Planner's checklist. To Do's
+// side of the field is therefore compared by content: the items as `(title, checked)`, sorted.
+// Identity comes back through [`pair_checklists`], which pairs two lists so that a check-off, a
+// rename, an addition or a removal each touch one item: used when a To Do value is taken into the
+// local checklist (local ids survive) and when the local one is written to To Do (one request
+// per changed item, none for the others).
+
+/// A checklist in any of its forms (local items with ids, or To Do's id-less form) as
+/// `(id, title, checked)`, in the value's order.
+pub fn checklist_entries(value: &Value) -> Vec<(Option<String>, String, bool)> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c.is_object())
+                .map(|c| {
+                    (
+                        c.get("id").and_then(Value::as_str).map(str::to_owned),
+                        c.get("title")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
+                        c.get("checked").and_then(Value::as_bool).unwrap_or(false),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// To Do's form of a checklist: `{title, checked}` items sorted by title, then unchecked first.
+pub fn todo_checklist_value(items: &[(String, bool)]) -> Value {
+    let mut items: Vec<&(String, bool)> = items.iter().collect();
+    items.sort();
+    Value::Array(
+        items
+            .iter()
+            .map(|(title, checked)| json!({"title": title, "checked": checked}))
+            .collect(),
+    )
+}
+
+/// How two checklists line up: `pairs` are `(current index, target index)` of the same item
+/// (maybe renamed or checked differently), `added` the target items with no partner, `removed`
+/// the current items with no partner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChecklistPairing {
+    pub pairs: Vec<(usize, usize)>,
+    pub added: Vec<usize>,
+    pub removed: Vec<usize>,
+}
+
+/// Whether two `(title, checked)` items count as the same item in one pairing round.
+type SameItem = fn(&(String, bool), &(String, bool)) -> bool;
+
+/// Pairs `current` with `target` (both `(title, checked)`): identical items first, then items
+/// with the same title (checked or unchecked since), then titles that hold one another
+/// (renamed, keeping words), then the rest in order (renamed). Every
+/// item ends in exactly one place, and the unpaired items are as few as the lengths allow, so a
+/// diff built on it costs one write per item that really differs.
+pub fn pair_checklists(current: &[(String, bool)], target: &[(String, bool)]) -> ChecklistPairing {
+    let mut cur_free: Vec<bool> = vec![true; current.len()];
+    let mut tgt_free: Vec<bool> = vec![true; target.len()];
+    let mut pairs = Vec::new();
+    let rounds: [SameItem; 4] = [
+        |a, b| a == b,
+        |a, b| a.0 == b.0,
+        |a, b| related_titles(&a.0, &b.0),
+        |_, _| true,
+    ];
+    for same in rounds {
+        for (ti, t) in target.iter().enumerate() {
+            if !tgt_free.get(ti).copied().unwrap_or(false) {
+                continue;
+            }
+            let found = current
+                .iter()
+                .enumerate()
+                .find(|(ci, c)| cur_free.get(*ci).copied().unwrap_or(false) && same(c, t));
+            if let Some((ci, _)) = found {
+                if let Some(f) = cur_free.get_mut(ci) {
+                    *f = false;
+                }
+                if let Some(f) = tgt_free.get_mut(ti) {
+                    *f = false;
+                }
+                pairs.push((ci, ti));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    ChecklistPairing {
+        pairs,
+        added: (0..target.len())
+            .filter(|i| tgt_free.get(*i).copied().unwrap_or(false))
+            .collect(),
+        removed: (0..current.len())
+            .filter(|i| cur_free.get(*i).copied().unwrap_or(false))
+            .collect(),
+    }
+}
+
+/// A rename that kept the old words ("eggs" → "free-range eggs"): one title holds the other.
+fn related_titles(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim().to_lowercase(), b.trim().to_lowercase());
+    !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
+}
+
+/// The local checklist after taking To Do's `remote` items: each remote item keeps the id of
+/// the local item it pairs with; an item new in To Do gets an id derived from its content and
+/// position (the decision is a pure function, so no random ids), unique in the list.
+pub fn adopt_checklist(local: &[ChecklistItem], remote: &[(String, bool)]) -> Vec<ChecklistItem> {
+    let current: Vec<(String, bool)> = local.iter().map(|c| (c.title.clone(), c.checked)).collect();
+    let pairing = pair_checklists(&current, remote);
+    let mut used: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut out = Vec::with_capacity(remote.len());
+    for (ci, ti) in &pairing.pairs {
+        if let (Some(l), Some((title, checked))) = (local.get(*ci), remote.get(*ti)) {
+            used.insert(l.id.clone());
+            out.push(ChecklistItem {
+                id: l.id.clone(),
+                title: title.clone(),
+                checked: *checked,
+            });
+        }
+    }
+    for ti in &pairing.added {
+        if let Some((title, checked)) = remote.get(*ti) {
+            let mut salt = *ti as u64;
+            let id = loop {
+                let candidate = format!("todo-{:016x}", fnv1a(title.as_bytes(), salt));
+                if used.insert(candidate.clone()) {
+                    break candidate;
+                }
+                salt = salt.wrapping_add(0x9e37_79b9);
+            };
+            out.push(ChecklistItem {
+                id,
+                title: title.clone(),
+                checked: *checked,
+            });
+        }
+    }
+    out
+}
+
+/// FNV-1a (64 bit): a stable hash for derived ids (std's hasher may change between releases).
+fn fnv1a(bytes: &[u8], salt: u64) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 /// To Do `importance` for a priority: urgent and important are both `high`.
@@ -441,5 +613,103 @@ mod tests {
         let merged = rules.absorb(Field::Categories, &local, &remote);
         assert_eq!(merged, json!(["category5", "customer-x"]));
         assert_eq!(rules.canon(Field::Categories, &merged), Some(remote));
+    }
+
+    fn items(list: &[(&str, bool)]) -> Vec<(String, bool)> {
+        list.iter().map(|(t, c)| ((*t).to_owned(), *c)).collect()
+    }
+
+    fn local_items(list: &[(&str, &str, bool)]) -> Vec<ChecklistItem> {
+        list.iter()
+            .map(|(id, title, checked)| ChecklistItem {
+                id: (*id).to_owned(),
+                title: (*title).to_owned(),
+                checked: *checked,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pairing_prefers_identical_items_then_titles_then_order() {
+        let current = items(&[("milk", false), ("eggs", false), ("bread", false)]);
+        let target = items(&[("bread", false), ("milk", true), ("oat milk", false)]);
+        let p = pair_checklists(&current, &target);
+        // bread is identical, milk was checked, eggs was renamed to oat milk.
+        assert_eq!(p.pairs, vec![(0, 1), (1, 2), (2, 0)]);
+        assert!(p.added.is_empty() && p.removed.is_empty());
+        let p = pair_checklists(&current, &items(&[("milk", false)]));
+        assert_eq!((p.pairs, p.removed), (vec![(0, 0)], vec![1, 2]));
+    }
+
+    #[test]
+    fn a_todo_checklist_keeps_local_ids_through_check_offs_and_renames() {
+        let rules = SideRules::new(RemoteKind::Todo, CalendarZone::utc());
+        let local = checklist_value(&local_items(&[("a", "milk", false), ("b", "eggs", false)]));
+        let canon = rules.canon(Field::Checklist, &local).unwrap();
+        assert_eq!(
+            canon,
+            json!([{"title": "eggs", "checked": false}, {"title": "milk", "checked": false}])
+        );
+        // The person checks milk off, renames eggs and adds bread in To Do.
+        let remote = todo_checklist_value(&items(&[
+            ("milk", true),
+            ("free-range eggs", false),
+            ("bread", false),
+        ]));
+        let absorbed = rules.absorb(Field::Checklist, &local, &remote);
+        let merged = checklist_of(&absorbed);
+        let by_title = |t: &str| merged.iter().find(|c| c.title == t).cloned().unwrap();
+        assert_eq!(by_title("milk").id, "a");
+        assert!(by_title("milk").checked);
+        assert_eq!(by_title("free-range eggs").id, "b");
+        assert!(by_title("bread").id.starts_with("todo-"));
+        assert_eq!(
+            rules.canon(Field::Checklist, &absorbed),
+            Some(remote.clone())
+        );
+        // Deterministic: the same inputs give the same ids (the decision is pure).
+        assert_eq!(absorbed, rules.absorb(Field::Checklist, &local, &remote));
+    }
+
+    #[test]
+    fn todo_start_is_a_day_like_due() {
+        let rules = SideRules::new(
+            RemoteKind::Todo,
+            CalendarZone::parse("Europe/Berlin").unwrap(),
+        );
+        assert_eq!(
+            rules.canon(Field::Start, &json!("2026-03-29T22:30:00Z")),
+            Some(json!("2026-03-30"))
+        );
+        assert_eq!(
+            rules.canon(Field::Start, &json!("2026-03-29")),
+            Some(json!("2026-03-29"))
+        );
+        assert_eq!(rules.canon(Field::Start, &Value::Null), Some(Value::Null));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn adopting_a_todo_checklist_reads_back_as_it_with_unique_ids(
+            local in proptest::collection::vec(("[a-c]{0,2}", proptest::bool::ANY), 0..6),
+            remote in proptest::collection::vec(("[a-c]{0,2}", proptest::bool::ANY), 0..6),
+        ) {
+            let local: Vec<ChecklistItem> = local
+                .into_iter()
+                .enumerate()
+                .map(|(i, (title, checked))| ChecklistItem { id: format!("l{i}"), title, checked })
+                .collect();
+            let adopted = adopt_checklist(&local, &remote);
+            let mut ids: Vec<&String> = adopted.iter().map(|c| &c.id).collect();
+            ids.sort();
+            ids.dedup();
+            proptest::prop_assert_eq!(ids.len(), adopted.len());
+            let back: Vec<(String, bool)> =
+                adopted.iter().map(|c| (c.title.clone(), c.checked)).collect();
+            proptest::prop_assert_eq!(todo_checklist_value(&back), todo_checklist_value(&remote));
+            // Every local item whose exact twin is still in To Do keeps its id.
+            let kept = adopted.iter().filter(|c| c.id.starts_with('l')).count();
+            proptest::prop_assert_eq!(kept, local.len().min(remote.len()));
+        }
     }
 }

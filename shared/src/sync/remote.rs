@@ -10,15 +10,16 @@ use std::future::Future;
 use serde_json::{Value, json};
 
 use super::fields::{
-    Field, FieldMap, SideRules, checklist_of, date_of, planner_priority, priority_of_planner,
-    progress_parts, progress_value, status_of_percent, strings_of, todo_importance,
-    todo_priority_read,
+    Field, FieldMap, SideRules, checklist_entries, checklist_of, date_of, pair_checklists,
+    planner_priority, priority_of_planner, progress_parts, progress_value, status_of_percent,
+    strings_of, todo_checklist_value, todo_importance, todo_priority_read,
 };
 use super::reconcile::RemoteTask;
 use crate::graph::models::{
     DateTimeTimeZone, ItemBody, NewPlannerTask, NewTodoTask, PlannerChecklistItem, PlannerTask,
-    PlannerTaskDetails, PlannerTaskDetailsPatch, PlannerTaskPatch, TodoStatus, TodoTask,
-    TodoTaskPatch, planner_assignment, planner_marker_reference,
+    PlannerTaskDetails, PlannerTaskDetailsPatch, PlannerTaskPatch, TodoChecklistItem,
+    TodoChecklistItemWrite, TodoStatus, TodoTask, TodoTaskPatch, planner_assignment,
+    planner_marker_reference,
 };
 use crate::graph::{GraphClient, GraphError};
 use crate::model::{Binding, Priority, RemoteKind, TaskDate};
@@ -78,15 +79,14 @@ pub fn todo_remote(task: &TodoTask, rules: &SideRules) -> RemoteTask {
         .status
         .map(TodoStatus::to_domain)
         .unwrap_or(crate::model::TaskStatus::NotStarted);
-    let due = task
-        .due_date_time
-        .as_ref()
-        .and_then(|d| d.calendar_day(&rules.zone).ok())
-        .map_or(Value::Null, |d| json!(TaskDate::Day(d).to_text()));
+    let day = |d: Option<&DateTimeTimeZone>| {
+        d.and_then(|d| d.calendar_day(&rules.zone).ok())
+            .map_or(Value::Null, |d| json!(TaskDate::Day(d).to_text()))
+    };
     let mut categories: Vec<String> = task.categories.clone();
     categories.sort();
     categories.dedup();
-    let fields = FieldMap::from([
+    let mut fields = FieldMap::from([
         (Field::Title, json!(task.title)),
         (
             Field::Notes,
@@ -99,9 +99,15 @@ pub fn todo_remote(task: &TodoTask, rules: &SideRules) -> RemoteTask {
                 task.importance.as_deref().unwrap_or("normal")
             )),
         ),
-        (Field::Due, due),
+        (Field::Due, day(task.due_date_time.as_ref())),
+        (Field::Start, day(task.start_date_time.as_ref())),
         (Field::Categories, json!(categories)),
     ]);
+    // Only a read that expanded the checklist knows it; without it the field stays out (left
+    // alone) rather than reading as "no items".
+    if let Some(items) = &task.checklist_items {
+        fields.insert(Field::Checklist, todo_checklist_of(items));
+    }
     RemoteTask {
         id: task.id.clone(),
         fields,
@@ -114,6 +120,118 @@ pub fn todo_remote(task: &TodoTask, rules: &SideRules) -> RemoteTask {
             .and_then(|d| d.to_utc().ok()),
         marker: task.marker().map(str::to_owned),
     }
+}
+
+/// To Do's checklist items in the side's form (`sync::fields`, "To Do checklists").
+pub fn todo_checklist_of(items: &[TodoChecklistItem]) -> Value {
+    let items: Vec<(String, bool)> = items
+        .iter()
+        .map(|i| (i.display_name.clone(), i.is_checked))
+        .collect();
+    todo_checklist_value(&items)
+}
+
+/// One checklist request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TodoChecklistOp {
+    Create(TodoChecklistItemWrite),
+    Update {
+        id: String,
+        patch: TodoChecklistItemWrite,
+    },
+    Delete {
+        id: String,
+    },
+}
+
+/// The requests that turn To Do's `current` items into `target` (a checklist value in any
+/// form): one per item that differs, none for the others ([`pair_checklists`]).
+pub fn todo_checklist_ops(current: &[TodoChecklistItem], target: &Value) -> Vec<TodoChecklistOp> {
+    let have: Vec<(String, bool)> = current
+        .iter()
+        .map(|i| (i.display_name.clone(), i.is_checked))
+        .collect();
+    let want: Vec<(String, bool)> = checklist_entries(target)
+        .into_iter()
+        .map(|(_, title, checked)| (title, checked))
+        .collect();
+    let pairing = pair_checklists(&have, &want);
+    let mut ops = Vec::new();
+    for (ci, ti) in &pairing.pairs {
+        if let (Some(item), Some((title, checked))) = (current.get(*ci), want.get(*ti)) {
+            let patch = TodoChecklistItemWrite {
+                display_name: (item.display_name != *title).then(|| title.clone()),
+                is_checked: (item.is_checked != *checked).then_some(*checked),
+            };
+            if patch != TodoChecklistItemWrite::default() {
+                ops.push(TodoChecklistOp::Update {
+                    id: item.id.clone(),
+                    patch,
+                });
+            }
+        }
+    }
+    for ci in &pairing.removed {
+        if let Some(item) = current.get(*ci) {
+            ops.push(TodoChecklistOp::Delete {
+                id: item.id.clone(),
+            });
+        }
+    }
+    for ti in &pairing.added {
+        if let Some((title, checked)) = want.get(*ti) {
+            ops.push(TodoChecklistOp::Create(TodoChecklistItemWrite {
+                display_name: Some(title.clone()),
+                is_checked: Some(*checked),
+            }));
+        }
+    }
+    ops
+}
+
+/// Applies `ops` to the task's checklist, returning the items as they are afterwards. An item
+/// that vanished meanwhile (404 on its PATCH) means a person edited the checklist at the same
+/// time: `Conflict`, so the caller reads both sides again and merges (a DELETE answered 404 is
+/// done already).
+async fn apply_todo_checklist(
+    graph: &GraphClient,
+    binding: &Binding,
+    task_id: &str,
+    mut items: Vec<TodoChecklistItem>,
+    ops: Vec<TodoChecklistOp>,
+) -> Result<Vec<TodoChecklistItem>, GraphError> {
+    let todo = graph.todo();
+    let (user, list) = (&binding.user_id, &binding.remote_container_id);
+    for op in ops {
+        match op {
+            TodoChecklistOp::Create(write) => {
+                items.push(
+                    todo.create_checklist_item(user, list, task_id, &write)
+                        .await?,
+                );
+            }
+            TodoChecklistOp::Update { id, patch } => {
+                let updated = match todo
+                    .update_checklist_item(user, list, task_id, &id, &patch)
+                    .await
+                {
+                    Err(GraphError::NotFound) => return Err(GraphError::Conflict { status: 404 }),
+                    other => other?,
+                };
+                if let Some(slot) = items.iter_mut().find(|i| i.id == id) {
+                    *slot = updated;
+                }
+            }
+            TodoChecklistOp::Delete { id } => {
+                match todo.delete_checklist_item(user, list, task_id, &id).await {
+                    Ok(()) | Err(GraphError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+                items.retain(|i| i.id != id);
+            }
+        }
+    }
+    Ok(items)
 }
 
 fn todo_status(value: &Value) -> TodoStatus {
@@ -156,6 +274,7 @@ pub fn todo_new_task(local_id: &str, fields: &FieldMap, rules: &SideRules) -> Ne
     task.status = fields.get(&Field::Progress).map(todo_status);
     task.importance = fields.get(&Field::Priority).map(importance);
     task.due_date_time = fields.get(&Field::Due).and_then(|d| todo_due(d, rules));
+    task.start_date_time = fields.get(&Field::Start).and_then(|d| todo_due(d, rules));
     task.categories = fields
         .get(&Field::Categories)
         .map(strings_of)
@@ -172,8 +291,10 @@ pub fn todo_patch(patch: &FieldMap, rules: &SideRules) -> TodoTaskPatch {
             Field::Progress => p.status = Some(todo_status(value)),
             Field::Priority => p.importance = Some(importance(value)),
             Field::Due => p.due_date_time = Some(todo_due(value, rules)),
+            Field::Start => p.start_date_time = Some(todo_due(value, rules)),
             Field::Categories => p.categories = Some(strings_of(value)),
-            Field::Start | Field::Assignees | Field::Checklist | Field::Bucket => {}
+            // The checklist is a sub-resource with its own requests (`todo_checklist_ops`).
+            Field::Assignees | Field::Checklist | Field::Bucket => {}
         }
     }
     p
@@ -479,15 +600,33 @@ impl RemoteTasks for GraphClient {
     ) -> Result<RemoteTask, GraphError> {
         match binding.remote {
             RemoteKind::Todo => {
-                let created = self
-                    .todo()
+                let todo = self.todo();
+                let created = todo
                     .create_task(
                         &binding.user_id,
                         &binding.remote_container_id,
                         &todo_new_task(local_id, fields, rules),
                     )
                     .await?;
-                Ok(todo_remote(&created, rules))
+                // Checklist items are created one request each: only linkedResources are
+                // documented inline in a create (graph-facts §3.1). A crash before they are all
+                // there leaves a marked task whose adoption sends the rest.
+                let ops = fields
+                    .get(&Field::Checklist)
+                    .map(|target| todo_checklist_ops(&[], target))
+                    .unwrap_or_default();
+                if ops.is_empty() {
+                    let mut created = created;
+                    created.checklist_items = Some(Vec::new());
+                    return Ok(todo_remote(&created, rules));
+                }
+                apply_todo_checklist(self, binding, &created.id, Vec::new(), ops).await?;
+                // Every item write changed the task's ETag: read it back so the mapping records
+                // the one the next notification will carry.
+                let task = todo
+                    .get_task(&binding.user_id, &binding.remote_container_id, &created.id)
+                    .await?;
+                Ok(todo_remote(&task, rules))
             }
             RemoteKind::Planner => {
                 let planner = self.planner();
@@ -540,16 +679,45 @@ impl RemoteTasks for GraphClient {
     ) -> Result<RemoteTask, GraphError> {
         match binding.remote {
             RemoteKind::Todo => {
-                let updated = self
-                    .todo()
-                    .update_task(
-                        &binding.user_id,
-                        &binding.remote_container_id,
-                        &current.id,
-                        &todo_patch(patch, rules),
-                    )
-                    .await?;
-                Ok(todo_remote(&updated, rules))
+                let todo = self.todo();
+                let (user, list) = (&binding.user_id, &binding.remote_container_id);
+                // The checklist first: its item ids are not part of the normalised value, so
+                // they are read now (one request) and only the items that differ are written.
+                let mut checklist = None;
+                let mut wrote_checklist = false;
+                if let Some(target) = patch.get(&Field::Checklist) {
+                    let items = todo.list_checklist_items(user, list, &current.id).await?;
+                    let ops = todo_checklist_ops(&items, target);
+                    wrote_checklist = !ops.is_empty();
+                    checklist =
+                        Some(apply_todo_checklist(self, binding, &current.id, items, ops).await?);
+                }
+                let task_patch = todo_patch(patch, rules);
+                let mut task = if !task_patch.is_empty() {
+                    // The PATCH answers with the task after every write above: its ETag is final.
+                    todo.update_task(user, list, &current.id, &task_patch)
+                        .await?
+                } else if wrote_checklist {
+                    return todo
+                        .get_task(user, list, &current.id)
+                        .await
+                        .map(|t| todo_remote(&t, rules));
+                } else {
+                    let mut same = current.clone();
+                    if let Some(items) = &checklist {
+                        same.fields
+                            .insert(Field::Checklist, todo_checklist_of(items));
+                    }
+                    return Ok(same);
+                };
+                task.checklist_items = checklist;
+                let mut result = todo_remote(&task, rules);
+                if task.checklist_items.is_none()
+                    && let Some(v) = current.fields.get(&Field::Checklist)
+                {
+                    result.fields.insert(Field::Checklist, v.clone());
+                }
+                Ok(result)
             }
             RemoteKind::Planner => {
                 let planner = self.planner();
@@ -617,6 +785,104 @@ impl RemoteTasks for GraphClient {
         match result {
             Ok(()) | Err(GraphError::NotFound) => Ok(()),
             Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn todo_items(list: &[(String, bool)]) -> Vec<TodoChecklistItem> {
+        list.iter()
+            .enumerate()
+            .map(|(i, (title, checked))| TodoChecklistItem {
+                id: format!("x{i}"),
+                display_name: title.clone(),
+                is_checked: *checked,
+                checked_date_time: None,
+                created_date_time: None,
+            })
+            .collect()
+    }
+
+    /// What To Do holds after `ops` (the emulator's effect, without HTTP).
+    fn applied(current: &[TodoChecklistItem], ops: &[TodoChecklistOp]) -> Vec<(String, bool)> {
+        let mut items: Vec<TodoChecklistItem> = current.to_vec();
+        for op in ops {
+            match op {
+                TodoChecklistOp::Create(w) => items.push(TodoChecklistItem {
+                    id: "new".into(),
+                    display_name: w.display_name.clone().unwrap_or_default(),
+                    is_checked: w.is_checked.unwrap_or(false),
+                    checked_date_time: None,
+                    created_date_time: None,
+                }),
+                TodoChecklistOp::Update { id, patch } => {
+                    let item = items.iter_mut().find(|i| &i.id == id).unwrap();
+                    if let Some(t) = &patch.display_name {
+                        item.display_name = t.clone();
+                    }
+                    if let Some(c) = patch.is_checked {
+                        item.is_checked = c;
+                    }
+                }
+                TodoChecklistOp::Delete { id } => items.retain(|i| &i.id != id),
+            }
+        }
+        items
+            .into_iter()
+            .map(|i| (i.display_name, i.is_checked))
+            .collect()
+    }
+
+    /// Items of `a` not matched by an equal item of `b` (multiset difference).
+    fn minus(a: &[(String, bool)], b: &[(String, bool)]) -> usize {
+        let mut rest = b.to_vec();
+        a.iter()
+            .filter(|x| match rest.iter().position(|y| y == *x) {
+                Some(i) => {
+                    rest.remove(i);
+                    false
+                }
+                None => true,
+            })
+            .count()
+    }
+
+    #[test]
+    fn a_check_off_is_one_patch_of_that_item_only() {
+        let current = todo_items(&[("milk".into(), false), ("eggs".into(), false)]);
+        let target = json!([
+            {"id": "a", "title": "milk", "checked": true},
+            {"id": "b", "title": "eggs", "checked": false}
+        ]);
+        assert_eq!(
+            todo_checklist_ops(&current, &target),
+            vec![TodoChecklistOp::Update {
+                id: "x0".into(),
+                patch: TodoChecklistItemWrite {
+                    display_name: None,
+                    is_checked: Some(true)
+                }
+            }]
+        );
+        assert!(todo_checklist_ops(&current, &todo_checklist_of(&current)).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn checklist_ops_reach_the_target_with_one_request_per_differing_item(
+            current in prop::collection::vec(("[a-c]{0,2}", any::<bool>()), 0..7),
+            target in prop::collection::vec(("[a-c]{0,2}", any::<bool>()), 0..7),
+        ) {
+            let items = todo_items(&current);
+            let target_value = todo_checklist_value(&target);
+            let ops = todo_checklist_ops(&items, &target_value);
+            prop_assert_eq!(todo_checklist_value(&applied(&items, &ops)), target_value);
+            // Each request fixes at most one stale and one missing item: this is the least.
+            prop_assert_eq!(ops.len(), minus(&current, &target).max(minus(&target, &current)));
         }
     }
 }

@@ -100,6 +100,32 @@ impl LinkedResource {
     }
 }
 
+/// `checklistItem` as read (graph-facts §3.1): a sub-resource of the task with a server-made id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TodoChecklistItem {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub is_checked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_date_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_date_time: Option<DateTime<Utc>>,
+}
+
+/// A `checklistItem` to create (`POST .../checklistItems`) or the fields of one to change
+/// (`PATCH .../checklistItems/{id}`): only what is set is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TodoChecklistItemWrite {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_checked: Option<bool>,
+}
+
 /// `todoTaskList`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -145,6 +171,10 @@ pub struct TodoTask {
     /// Present when read with `$expand=linkedResources` and in create responses.
     #[serde(default)]
     pub linked_resources: Vec<LinkedResource>,
+    /// Present only when read with `$expand=checklistItems`: `None` means "not read", never
+    /// "no items", so a response without the expansion cannot erase a checklist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checklist_items: Option<Vec<TodoChecklistItem>>,
     #[serde(rename = "@odata.etag", default)]
     pub etag: Option<String>,
 }
@@ -192,6 +222,8 @@ pub struct NewTodoTask {
     pub importance: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date_time: Option<DateTimeTimeZone>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_time: Option<DateTimeTimeZone>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
     pub linked_resources: Vec<LinkedResource>,
@@ -206,6 +238,7 @@ impl NewTodoTask {
             status: None,
             importance: None,
             due_date_time: None,
+            start_date_time: None,
             categories: Vec::new(),
             linked_resources: vec![LinkedResource::marker(local_id)],
         }
@@ -228,7 +261,16 @@ pub struct TodoTaskPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date_time: Option<Option<DateTimeTimeZone>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_time: Option<Option<DateTimeTimeZone>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<String>>,
+}
+
+impl TodoTaskPatch {
+    /// Nothing to send: the task itself needs no PATCH.
+    pub fn is_empty(&self) -> bool {
+        *self == TodoTaskPatch::default()
+    }
 }
 
 /// One change of a delta round.
