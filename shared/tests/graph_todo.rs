@@ -1,5 +1,6 @@
 //! To Do operations against the emulator: lists, tasks with the marker, update, delete, the
-//! domain read port, paging, and delta rounds (resume, removals, 410 restart).
+//! domain read port, paging, delta rounds (resume, removals, 410 restart), checklist items and
+//! the start date.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod graph_support;
@@ -8,7 +9,8 @@ use graph_emulator::EmulatorConfig;
 use graph_support::Env;
 use tasksync::graph::GraphError;
 use tasksync::graph::models::{
-    CalendarZone, DateTimeTimeZone, ItemBody, NewTodoTask, TodoChange, TodoStatus, TodoTaskPatch,
+    CalendarZone, DateTimeTimeZone, ItemBody, NewTodoTask, TodoChange, TodoChecklistItemWrite,
+    TodoStatus, TodoTaskPatch,
 };
 use tasksync::model::TaskStatus;
 use tasksync::ports::TodoTaskRead;
@@ -252,4 +254,130 @@ async fn a_task_is_found_by_its_marker() {
             .unwrap(),
         None
     );
+}
+
+#[tokio::test]
+async fn checklist_items_are_read_inline_and_written_one_by_one() {
+    let env = Env::default().await;
+    let client = env.client();
+    let user = env.user();
+    let list = env.new_todo_list(&client, "Trip").await;
+    let todo = client.todo();
+    let task = todo
+        .create_task(&user, &list, &NewTodoTask::for_local_task("l-1", "Pack"))
+        .await
+        .unwrap();
+
+    let read = todo.get_task(&user, &list, &task.id).await.unwrap();
+    assert_eq!(read.checklist_items, Some(Vec::new()), "expanded, empty");
+    let write = |title: &str, checked: bool| TodoChecklistItemWrite {
+        display_name: Some(title.into()),
+        is_checked: Some(checked),
+    };
+    let passport = todo
+        .create_checklist_item(&user, &list, &task.id, &write("Passport", false))
+        .await
+        .unwrap();
+    let charger = todo
+        .create_checklist_item(&user, &list, &task.id, &write("Charger", true))
+        .await
+        .unwrap();
+    assert!(!passport.id.is_empty() && passport.id != charger.id);
+    assert!(charger.is_checked && charger.checked_date_time.is_some());
+
+    let checked = todo
+        .update_checklist_item(
+            &user,
+            &list,
+            &task.id,
+            &passport.id,
+            &TodoChecklistItemWrite {
+                display_name: None,
+                is_checked: Some(true),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (checked.display_name.as_str(), checked.is_checked),
+        ("Passport", true)
+    );
+    todo.delete_checklist_item(&user, &list, &task.id, &charger.id)
+        .await
+        .unwrap();
+    let gone = todo
+        .delete_checklist_item(&user, &list, &task.id, &charger.id)
+        .await;
+    assert!(matches!(gone, Err(GraphError::NotFound)), "{gone:?}");
+
+    let items = todo
+        .list_checklist_items(&user, &list, &task.id)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].id, passport.id);
+    // Every read of the task carries the checklist and the marker in one request.
+    let listed = todo.list_tasks(&user, &list).await.unwrap();
+    assert_eq!(listed[0].checklist_items.as_ref().map(Vec::len), Some(1));
+    assert_eq!(listed[0].marker(), Some("l-1"));
+    let read = todo.get_task(&user, &list, &task.id).await.unwrap();
+    assert_eq!(read.checklist_items, Some(items));
+    assert_ne!(read.etag, task.etag, "item writes are task writes");
+    let counters = client.counters();
+    for op in [
+        "todo.create_checklist_item",
+        "todo.update_checklist_item",
+        "todo.delete_checklist_item",
+        "todo.list_checklist_items",
+    ] {
+        assert!(counters.total(op) >= 1, "{op} is counted");
+    }
+    assert_eq!(counters.total("todo.create_checklist_item"), 2);
+    assert_eq!(counters.total("todo.delete_checklist_item"), 2);
+}
+
+#[tokio::test]
+async fn the_start_date_is_a_calendar_day_across_a_dst_change() {
+    let env = Env::default().await;
+    let client = env.client();
+    let user = env.user();
+    let list = env.new_todo_list(&client, "Plans").await;
+    // Europe/Berlin moves to summer time at 02:00 on 29 March 2026; the day after and the day
+    // itself both read back as written.
+    let zone = CalendarZone::parse("W. Europe Standard Time").unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 29).unwrap();
+    let mut new = NewTodoTask::for_local_task("l-2", "Start on the day of the change");
+    new.start_date_time = Some(DateTimeTimeZone::for_calendar_day(day, &zone));
+    let todo = client.todo();
+    let created = todo.create_task(&user, &list, &new).await.unwrap();
+    let start = created.start_date_time.clone().expect("start");
+    assert_eq!(start.time_zone, "UTC", "Graph answers in UTC (§3.5)");
+    assert_eq!(start.calendar_day(&zone).unwrap(), day);
+
+    let next = day.succ_opt().unwrap();
+    let patch = TodoTaskPatch {
+        start_date_time: Some(Some(DateTimeTimeZone::for_calendar_day(next, &zone))),
+        ..TodoTaskPatch::default()
+    };
+    let moved = todo
+        .update_task(&user, &list, &created.id, &patch)
+        .await
+        .unwrap();
+    assert_eq!(
+        moved.start_date_time.unwrap().calendar_day(&zone).unwrap(),
+        next
+    );
+    let cleared = todo
+        .update_task(
+            &user,
+            &list,
+            &created.id,
+            &TodoTaskPatch {
+                start_date_time: Some(None),
+                ..TodoTaskPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.start_date_time, None);
 }
