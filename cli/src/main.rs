@@ -1,8 +1,8 @@
 //! `tasksync`: the operations tool. Thin: parses the command line and runs the command.
 
-mod local_run;
-
 use clap::{Parser, Subcommand};
+use tasksync::config::ProcessEnv;
+use tasksync_cli::{local_run, ops_commands};
 
 #[derive(Parser)]
 #[command(name = "tasksync", version, about = "tasksync operations tool")]
@@ -14,23 +14,42 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the whole system on this machine on its embedded defaults (Graph emulator, in-memory
-    /// stores, the real webhook and worker handlers) and show a To Do change flowing into the
-    /// task store.
+    /// stores, the real webhook and worker handlers) and show changes flowing both ways.
     Local(local_run::LocalArgs),
+    /// List the task items that are not synced, and why (list, task, binding, since, reason).
+    /// Reads SYNC_TABLE with the functions' configuration.
+    SyncIssues(ops_commands::SyncIssuesArgs),
+    /// List the messages in the work queue's dead-letter queue with their kind, ids, receive
+    /// count and the last failure reason recorded beside them, without removing them.
+    Dlq(ops_commands::DlqArgs),
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tasksync::telemetry::init_local("warn");
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Local(args) => local_run::run(args).await,
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Local(args) => local_run::run(args).await.map_err(Into::into),
+        Command::SyncIssues(args) => async {
+            let (resources, sdk) = ops_commands::configuration_from_env(&ProcessEnv).await?;
+            let mut out = std::io::stdout().lock();
+            ops_commands::run_sync_issues(&args, &resources, &sdk, &mut out).await
+        }
+        .await
+        .map_err(Into::into),
+        Command::Dlq(args) => async {
+            let (resources, sdk) = ops_commands::configuration_from_env(&ProcessEnv).await?;
+            let mut out = std::io::stdout().lock();
+            ops_commands::run_dlq(&args, &resources, &sdk, &mut out).await
+        }
+        .await
+        .map_err(Into::into),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tasksync: {e}");
-            let mut source = std::error::Error::source(&e);
+            let mut source = e.source();
             while let Some(cause) = source {
                 eprintln!("  caused by: {cause}");
                 source = cause.source();

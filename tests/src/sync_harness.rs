@@ -17,6 +17,7 @@ use graph_emulator::{ControlClient, EmulatorConfig, RunningEmulator};
 use serde_json::{Value, json};
 use tasksync::graph::GraphClient;
 use tasksync::local::emulator_stack::graph_client;
+use tasksync::local::stream_forwarder::PipeForwarder;
 use tasksync::local::work_pump::{PumpReport, pump_once};
 use tasksync::model::{Binding, LocalTask, Origin};
 use tasksync::ports::{BindingSave, HintSend, MappingStore, TaskRead, TaskWrite};
@@ -202,17 +203,10 @@ impl SyncWorld {
             .first()
             .expect("the template's pipe");
         let records = self.stream.records().await;
-        let hints: Vec<Hint> = records
-            .iter()
-            .map(|record| {
-                let body = pipe.spec.render(record).expect("pipe input template");
-                decode(&body).expect("the pipe's body is a hint")
-            })
-            .collect();
-        if !hints.is_empty() {
-            self.queue.send_hints(&hints).await.expect("hints sent");
-        }
-        hints.len()
+        PipeForwarder::new(pipe.spec.clone())
+            .forward(&records, &self.queue)
+            .await
+            .expect("the pipe's hints sent")
     }
 
     pub async fn local(&self, list: &str, id: &str) -> Option<LocalTask> {
