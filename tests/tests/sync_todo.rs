@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use serde_json::json;
-use tasksync::model::{LocalTask, Origin, Priority, TaskDate, TaskStatus};
-use tasksync::ports::{MappingStore, TaskRead, TaskWrite};
+use tasksync::graph::models::TodoChecklistItemWrite;
+use tasksync::model::{ChecklistItem, LocalTask, Origin, Priority, TaskDate, TaskStatus};
+use tasksync::ports::{BindingSave, MappingStore, TaskRead, TaskWrite};
 use tasksync::queue_message::Hint;
 use tasksync::store::Item;
 use tasksync::sync::{Field, MappingState, Side};
@@ -23,17 +24,32 @@ struct Cost {
     writes: u64,
 }
 
+/// The To Do checklist writes, which the harness's task-level write list does not name.
+const CHECKLIST_WRITES: &[&str] = &[
+    "todo.create_checklist_item",
+    "todo.update_checklist_item",
+    "todo.delete_checklist_item",
+];
+
+fn writes(w: &SyncWorld) -> u64 {
+    w.graph_writes()
+        + CHECKLIST_WRITES
+            .iter()
+            .map(|op| w.graph.counters().total(op))
+            .sum::<u64>()
+}
+
 fn cost_since(w: &SyncWorld, before: &Cost) -> Cost {
     Cost {
         calls: w.graph_calls() - before.calls,
-        writes: w.graph_writes() - before.writes,
+        writes: writes(w) - before.writes,
     }
 }
 
 fn now_cost(w: &SyncWorld) -> Cost {
     Cost {
         calls: w.graph_calls(),
-        writes: w.graph_writes(),
+        writes: writes(w),
     }
 }
 
@@ -548,5 +564,314 @@ async fn a_list_emptied_at_once_does_not_empty_the_local_store() {
         .await;
     w.drain().await;
     assert!(w.local("team", "G-0").await.unwrap().deleted);
+    w.emulator.shutdown();
+}
+
+fn item(id: &str, title: &str, checked: bool) -> ChecklistItem {
+    ChecklistItem {
+        id: id.into(),
+        title: title.into(),
+        checked,
+    }
+}
+
+/// To Do's checklist of a task as `(title, checked)`, sorted.
+async fn todo_checklist(
+    w: &SyncWorld,
+    b: &tasksync::model::Binding,
+    id: &str,
+) -> Vec<(String, bool)> {
+    let task = w.todo_task(b, id).await.expect("remote task");
+    let mut items: Vec<(String, bool)> = task["checklistItems"]
+        .as_array()
+        .expect("checklistItems")
+        .iter()
+        .map(|i| {
+            (
+                i["displayName"].as_str().unwrap().to_owned(),
+                i["isChecked"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+fn pairs(list: &[(&str, bool)]) -> Vec<(String, bool)> {
+    let mut v: Vec<(String, bool)> = list.iter().map(|(t, c)| ((*t).to_owned(), *c)).collect();
+    v.sort();
+    v
+}
+
+/// The To Do id of the checklist item titled `title` (what a person's app holds).
+async fn todo_item_id(
+    w: &SyncWorld,
+    b: &tasksync::model::Binding,
+    id: &str,
+    title: &str,
+) -> String {
+    let task = w.todo_task(b, id).await.expect("remote task");
+    task["checklistItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["displayName"] == title)
+        .and_then(|i| i["id"].as_str())
+        .expect("item")
+        .to_owned()
+}
+
+fn sorted_local(task: &LocalTask) -> Vec<ChecklistItem> {
+    let mut v = task.checklist.clone();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checklist_items_sync_both_ways_one_request_per_changed_item() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-check", "trip").await;
+    let user = b.user_id.clone();
+    let list = b.remote_container_id.clone();
+
+    // The application creates a task with two checklist items: the task (with the marker), one
+    // POST per item, and one read for the final ETag.
+    let mut task = app_task("trip", "K-1", "Pack for the trip");
+    task.checklist = vec![item("c1", "Passport", false), item("c2", "Charger", false)];
+    let c = now_cost(&w);
+    w.app_writes(&task).await;
+    assert_eq!(w.drain().await.failed, 0);
+    let cost = cost_since(&w, &c);
+    report("local create with 2 checklist items → remote", &cost);
+    assert_eq!((cost.calls, cost.writes), (4, 3));
+    let remote_id = w.mapping("trip", "K-1").await.unwrap().remote_id.unwrap();
+    assert_eq!(
+        todo_checklist(&w, &b, &remote_id).await,
+        pairs(&[("Passport", false), ("Charger", false)])
+    );
+
+    // Graph's notifications of those writes: one read each, no write, nothing changes locally.
+    let before = w.local("trip", "K-1").await.unwrap();
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("echo of the sync's checklist writes", &cost);
+    assert_eq!((cost.calls, cost.writes), (1, 0));
+    assert_eq!(
+        w.local("trip", "K-1").await.unwrap().version,
+        before.version
+    );
+
+    // The application checks one item off: one read of the task, one of its items, one PATCH of
+    // that item, one read for the ETag.
+    let mut checked = before.clone();
+    checked.checklist = vec![item("c1", "Passport", true), item("c2", "Charger", false)];
+    let c = now_cost(&w);
+    w.app_writes(&checked).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("local checklist check-off → remote", &cost);
+    assert_eq!((cost.calls, cost.writes), (4, 1));
+    assert_eq!(w.graph.counters().total("todo.update_checklist_item"), 1);
+    assert_eq!(
+        todo_checklist(&w, &b, &remote_id).await,
+        pairs(&[("Passport", true), ("Charger", false)])
+    );
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    assert_eq!(cost_since(&w, &c).writes, 0, "the echo costs no write");
+
+    // A person checks the charger off in To Do: the local item keeps its id.
+    let charger = todo_item_id(&w, &b, &remote_id, "Charger").await;
+    w.observer
+        .todo()
+        .update_checklist_item(
+            &user,
+            &list,
+            &remote_id,
+            &charger,
+            &TodoChecklistItemWrite {
+                display_name: None,
+                is_checked: Some(true),
+            },
+        )
+        .await
+        .unwrap();
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("remote checklist check-off → local", &cost);
+    assert_eq!((cost.calls, cost.writes), (1, 0));
+    let local = w.local("trip", "K-1").await.unwrap();
+    assert_eq!(
+        sorted_local(&local),
+        vec![item("c1", "Passport", true), item("c2", "Charger", true)]
+    );
+    assert_eq!(local.origin, Origin::Sync);
+    // The stream's echo of that local write costs nothing.
+    let c = now_cost(&w);
+    w.send(w.pipe_hint("trip", "K-1")).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    assert_eq!((cost.calls, cost.writes), (0, 0));
+
+    // A person adds an item, renames one and deletes another in To Do.
+    let passport = todo_item_id(&w, &b, &remote_id, "Passport").await;
+    let todo = w.observer.todo();
+    todo.create_checklist_item(
+        &user,
+        &list,
+        &remote_id,
+        &TodoChecklistItemWrite {
+            display_name: Some("Adapter".into()),
+            is_checked: Some(false),
+        },
+    )
+    .await
+    .unwrap();
+    todo.update_checklist_item(
+        &user,
+        &list,
+        &remote_id,
+        &charger,
+        &TodoChecklistItemWrite {
+            display_name: Some("Phone charger".into()),
+            is_checked: None,
+        },
+    )
+    .await
+    .unwrap();
+    todo.delete_checklist_item(&user, &list, &remote_id, &passport)
+        .await
+        .unwrap();
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let local = w.local("trip", "K-1").await.unwrap();
+    let items = sorted_local(&local);
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        items.contains(&item("c2", "Phone charger", true)),
+        "{items:?}"
+    );
+    let adapter = items.iter().find(|i| i.title == "Adapter").expect("added");
+    assert!(!adapter.checked);
+
+    // The application renames the adapter and removes the charger: one PATCH and one DELETE.
+    let mut edited = local.clone();
+    edited.checklist = vec![ChecklistItem {
+        title: "Travel adapter".into(),
+        ..adapter.clone()
+    }];
+    let c = now_cost(&w);
+    w.app_writes(&edited).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("local checklist rename + removal → remote", &cost);
+    assert_eq!((cost.calls, cost.writes), (5, 2));
+    assert_eq!(
+        todo_checklist(&w, &b, &remote_id).await,
+        pairs(&[("Travel adapter", false)])
+    );
+    // Nothing is left to do on either side.
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.send(w.pipe_hint("trip", "K-1")).await;
+    w.drain().await;
+    assert_eq!(cost_since(&w, &c).writes, 0);
+    assert_eq!(w.local("trip", "K-1").await.unwrap().checklist.len(), 1);
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_dates_sync_both_ways_as_days_in_a_dst_zone() {
+    let w = SyncWorld::start().await;
+    let mut b = w.todo_binding("b-start", "plans").await;
+    // New York moves to summer time at 02:00 on 8 March 2026.
+    b.time_zone = "Eastern Standard Time".into();
+    w.sync.save_binding(&b).await.unwrap();
+    let zone = tasksync::graph::models::CalendarZone::parse("Eastern Standard Time").unwrap();
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+
+    let mut task = app_task("plans", "S-1", "Begin on the day the clocks change");
+    task.start = Some(TaskDate::Day(day(8)));
+    task.due = Some(TaskDate::Day(day(9)));
+    let c = now_cost(&w);
+    w.app_writes(&task).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    assert_eq!(
+        (cost.calls, cost.writes),
+        (1, 1),
+        "start rides on the create"
+    );
+    let remote_id = w.mapping("plans", "S-1").await.unwrap().remote_id.unwrap();
+    let read_start = |v: &serde_json::Value| {
+        serde_json::from_value::<tasksync::graph::models::DateTimeTimeZone>(
+            v["startDateTime"].clone(),
+        )
+        .unwrap()
+        .calendar_day(&zone)
+        .unwrap()
+    };
+    let remote = w.todo_task(&b, &remote_id).await.unwrap();
+    assert_eq!(remote["startDateTime"]["timeZone"], "UTC");
+    assert_eq!(read_start(&remote), day(8));
+
+    // A local start given as an instant goes over as its day in the binding's zone (02:30 UTC
+    // on 10 March is still 9 March in New York) and the local instant is kept.
+    let mut moved = w.local("plans", "S-1").await.unwrap();
+    let instant = chrono::DateTime::parse_from_rfc3339("2026-03-10T02:30:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    moved.start = Some(TaskDate::Instant(instant));
+    let c = now_cost(&w);
+    w.app_writes(&moved).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("local start → remote", &cost);
+    assert_eq!((cost.calls, cost.writes), (2, 1));
+    assert_eq!(
+        read_start(&w.todo_task(&b, &remote_id).await.unwrap()),
+        day(9)
+    );
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    assert_eq!(cost_since(&w, &c).writes, 0, "echo");
+    assert_eq!(
+        w.local("plans", "S-1").await.unwrap().start,
+        Some(TaskDate::Instant(instant)),
+        "the instant To Do cannot hold stays locally"
+    );
+
+    // A person moves the start to the Saturday before the change in To Do.
+    w.person_edits_todo(
+        &b,
+        &remote_id,
+        json!({"startDateTime": {"dateTime": "2026-03-07T00:00:00", "timeZone": "Eastern Standard Time"}}),
+    )
+    .await;
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report("remote start → local", &cost);
+    assert_eq!((cost.calls, cost.writes), (1, 0));
+    assert_eq!(
+        w.local("plans", "S-1").await.unwrap().start,
+        Some(TaskDate::Day(day(7)))
+    );
+
+    // Clearing it in To Do clears it locally; the due date is untouched.
+    w.person_edits_todo(&b, &remote_id, json!({"startDateTime": null}))
+        .await;
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.drain().await;
+    let local = w.local("plans", "S-1").await.unwrap();
+    assert_eq!(local.start, None);
+    assert_eq!(local.due, Some(TaskDate::Day(day(9))));
     w.emulator.shutdown();
 }
