@@ -240,7 +240,8 @@ fn record(report: &mut TickReport, handled: Handled) {
                 Some(
                     SubscriptionAction::Created
                     | SubscriptionAction::Recreated
-                    | SubscriptionAction::Adopted,
+                    | SubscriptionAction::Adopted
+                    | SubscriptionAction::Repaired,
                 ) => report.subscriptions_created += 1,
                 Some(SubscriptionAction::Renewed) => report.subscriptions_renewed += 1,
                 Some(SubscriptionAction::Replaced) => report.subscriptions_replaced += 1,

@@ -1,16 +1,17 @@
 //! Keeping exactly one live Graph subscription per To Do binding (graph-facts §1.2–§1.5, §1.8,
-//! §1.9): create when missing, renew well before expiry, recreate when gone, adopt what a 409
-//! reports, and make before break when a renewal is refused.
+//! §1.9): create when missing, renew well before expiry, recreate when gone, adopt or repair what
+//! a 409 reports, and make before break when a renewal is refused.
 //!
 //! Failures are recorded on the schedule with a reason and retried with backoff; they never
-//! abort the run. Store errors after Graph created a subscription leave the schedule without it,
-//! so the next attempt meets a 409 and adopts (deletes and recreates) it: self-healing.
+//! abort the run. A run that dies after Graph created a subscription leaves the schedule without
+//! it, so the next attempt meets a 409: it adopts the subscription when the sync table holds its
+//! clientState, and repairs (deletes and remakes) it when not: self-healing either way.
 
 use chrono::{DateTime, Utc};
 
 use super::schedule::{BindingSchedule, backoff};
 use super::settings::SchedulerSettings;
-use crate::graph::models::subscription::NewSubscription;
+use crate::graph::models::subscription::{NewSubscription, Subscription};
 use crate::graph::{GraphClient, GraphError};
 use crate::model::{Binding, SubscriptionRecord};
 use crate::ports::{StoreError, SubscriptionLookup, SubscriptionRemove, SubscriptionSave};
@@ -41,8 +42,12 @@ pub enum SubscriptionAction {
     Replaced,
     /// The old one was gone (404) and a new one was made.
     Recreated,
-    /// A 409 named a subscription of ours we had no record of; it was deleted and recreated.
+    /// A 409 named a subscription the sync table knows for this binding (so its clientState is
+    /// ours): the schedule points to it again, nothing was created.
     Adopted,
+    /// A 409 named a subscription posting to our webhook that the sync table does not know:
+    /// useless (its clientState cannot be read back, §1.5), so it was deleted and ours made.
+    Repaired,
     /// The attempt failed; the reason and the next retry are on the schedule.
     Failed,
 }
@@ -55,6 +60,7 @@ impl SubscriptionAction {
             SubscriptionAction::Created
                 | SubscriptionAction::Recreated
                 | SubscriptionAction::Adopted
+                | SubscriptionAction::Repaired
                 | SubscriptionAction::Replaced
         )
     }
@@ -294,8 +300,7 @@ async fn delete_quietly<S: SubscriptionRemove>(store: &S, graph: &GraphClient, i
     }
 }
 
-/// Creates the binding's subscription; on 409 adopts ours (found by resource and notification
-/// URL; its clientState cannot be read back, §1.5) by deleting and recreating it.
+/// Creates the binding's subscription, settling a 409 with [`settle_conflict`].
 async fn create<S>(
     store: &S,
     graph: &GraphClient,
@@ -305,42 +310,120 @@ async fn create<S>(
     now: DateTime<Utc>,
 ) -> Result<SubscriptionAction, UpkeepError>
 where
-    S: SubscriptionSave + SubscriptionRemove,
+    S: SubscriptionLookup + SubscriptionSave + SubscriptionRemove,
 {
     let (record, action) = match create_once(store, graph, settings, binding, now).await {
         Ok(record) => (record, SubscriptionAction::Created),
         Err(UpkeepError::Graph(GraphError::Conflict { .. })) => {
-            let resource = resource_of(binding);
-            let ours = graph
-                .subscriptions()
-                .list()
-                .await?
-                .into_iter()
-                .filter(|s| {
-                    same_resource(&s.resource, &resource)
-                        && s.notification_url == settings.webhook.notification_url
-                })
-                .collect::<Vec<_>>();
-            if ours.is_empty() {
-                return Err(UpkeepError::Other(format!(
-                    "Graph reports a subscription on {resource} already exists (409) but none \
-                     of this app's subscriptions on it posts to {}; an operator must remove it",
-                    settings.webhook.notification_url
-                )));
-            }
-            for old in &ours {
-                delete_quietly(store, graph, &old.id).await;
-            }
-            (
-                create_once(store, graph, settings, binding, now).await?,
-                SubscriptionAction::Adopted,
-            )
+            settle_conflict(store, graph, settings, binding, now).await?
         }
         Err(e) => return Err(e),
     };
     schedule.subscription_id = Some(record.id);
     schedule.subscription_expires_at = Some(record.expires_at);
     Ok(action)
+}
+
+/// What to do with one subscription Graph holds on the binding's list.
+#[derive(Debug, PartialEq, Eq)]
+enum Holder {
+    /// The sync table knows it for this binding and it posts to our webhook.
+    Ours,
+    /// Provably ours but unusable: it posts to our webhook with a clientState nobody recorded, or
+    /// the sync table knows it for this binding but it posts to a URL we no longer use.
+    Stale,
+    /// Not ours to remove (another binding's, or another URL with no record): why.
+    Foreign(String),
+}
+
+fn holder_of(
+    listed: &Subscription,
+    record: Option<&SubscriptionRecord>,
+    binding: &Binding,
+    our_url: &str,
+) -> Holder {
+    let posts_to_us = listed.notification_url == our_url;
+    match record {
+        Some(r) if r.binding_id == binding.id && posts_to_us => Holder::Ours,
+        Some(r) if r.binding_id == binding.id => Holder::Stale,
+        Some(r) => Holder::Foreign(format!(
+            "subscription {} is binding {}'s",
+            listed.id, r.binding_id
+        )),
+        None if posts_to_us => Holder::Stale,
+        None => Holder::Foreign(format!(
+            "subscription {} posts to {}, not to this deployment's webhook",
+            listed.id, listed.notification_url
+        )),
+    }
+}
+
+/// Graph holds one subscription per resource and change type (409, §1.2) and never returns a
+/// clientState after the create (§1.5). So a subscription is kept only when the sync table holds
+/// its clientState for this binding (adopted: the webhook can verify its notifications); one that
+/// posts to our webhook without a record is deleted and ours made through the handshake
+/// (repaired: notifications the webhook cannot verify are worth nothing). One that is not
+/// provably ours (another binding's, or another webhook URL: a second deployment sharing the app
+/// registration) is left alone and reported; it lapses by itself within 4,230 minutes (§1.9),
+/// and the backoff retries until then. Deleting it would start a tug of war with its owner.
+async fn settle_conflict<S>(
+    store: &S,
+    graph: &GraphClient,
+    settings: &SchedulerSettings,
+    binding: &Binding,
+    now: DateTime<Utc>,
+) -> Result<(SubscriptionRecord, SubscriptionAction), UpkeepError>
+where
+    S: SubscriptionLookup + SubscriptionSave + SubscriptionRemove,
+{
+    let resource = resource_of(binding);
+    let our_url = settings.webhook.notification_url.as_str();
+    let on_list: Vec<Subscription> = graph
+        .subscriptions()
+        .list()
+        .await?
+        .into_iter()
+        .filter(|s| same_resource(&s.resource, &resource))
+        .collect();
+    let mut adopted: Option<SubscriptionRecord> = None;
+    let mut stale = Vec::new();
+    let mut foreign = Vec::new();
+    for listed in &on_list {
+        let record = store.find_subscription(&listed.id).await?;
+        match holder_of(listed, record.as_ref(), binding, our_url) {
+            Holder::Ours if adopted.is_none() => {
+                adopted = record.map(|mut r| {
+                    r.expires_at = listed.expiration_date_time;
+                    r
+                });
+            }
+            Holder::Ours | Holder::Stale => stale.push(listed.id.clone()),
+            Holder::Foreign(why) => foreign.push(why),
+        }
+    }
+    for id in &stale {
+        tracing::info!(binding_id = %binding.id, subscription_id = %id, "deleting a subscription whose clientState is not ours to verify");
+        delete_quietly(store, graph, id).await;
+    }
+    if let Some(record) = adopted {
+        // Graph's expiry is the truth; the record may predate a renewal.
+        store.save_subscription(&record).await?;
+        tracing::info!(binding_id = %binding.id, subscription_id = %record.id, "adopted the binding's own subscription");
+        return Ok((record, SubscriptionAction::Adopted));
+    }
+    if stale.is_empty() {
+        let why = if foreign.is_empty() {
+            "none of this app's subscriptions is on it (another app's may be)".to_owned()
+        } else {
+            foreign.join("; ")
+        };
+        return Err(UpkeepError::Other(format!(
+            "Graph reports a subscription on {resource} already exists (409) and it is not \
+             this binding's to replace: {why}; left alone until it lapses or an operator removes it"
+        )));
+    }
+    let record = create_once(store, graph, settings, binding, now).await?;
+    Ok((record, SubscriptionAction::Repaired))
 }
 
 /// One `POST /subscriptions` with a fresh clientState (kept only in the sync table), recorded
@@ -396,9 +479,63 @@ mod tests {
         ));
     }
 
+    fn listed(id: &str, url: &str) -> Subscription {
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "resource": "users/u1/todo/lists/L/tasks",
+            "changeType": "created,updated,deleted",
+            "notificationUrl": url,
+            "expirationDateTime": "2026-11-25T00:00:00Z",
+            "clientState": null
+        }))
+        .unwrap()
+    }
+
+    fn record(id: &str, binding_id: &str) -> SubscriptionRecord {
+        SubscriptionRecord {
+            id: id.into(),
+            binding_id: binding_id.into(),
+            client_state: "kept-in-the-sync-table".into(),
+            tenant_id: "t".into(),
+            expires_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn only_a_subscription_whose_client_state_we_hold_is_kept() {
+        let b = Binding::todo("b1", "inbox", "u1", "L".to_owned());
+        let ours = "https://hooks.example/notifications";
+        let other = "https://elsewhere.example/notifications";
+        let s = listed("s1", ours);
+        assert_eq!(
+            holder_of(&s, Some(&record("s1", "b1")), &b, ours),
+            Holder::Ours
+        );
+        assert_eq!(
+            holder_of(&s, None, &b, ours),
+            Holder::Stale,
+            "no clientState: remake"
+        );
+        let moved = listed("s1", other);
+        assert_eq!(
+            holder_of(&moved, Some(&record("s1", "b1")), &b, ours),
+            Holder::Stale
+        );
+        assert!(matches!(
+            holder_of(&moved, None, &b, ours),
+            Holder::Foreign(_)
+        ));
+        assert!(matches!(
+            holder_of(&s, Some(&record("s1", "b2")), &b, ours),
+            Holder::Foreign(why) if why.contains("b2")
+        ));
+    }
+
     #[test]
     fn only_new_subscriptions_open_a_gap() {
         assert!(SubscriptionAction::Recreated.opened_a_gap());
+        assert!(SubscriptionAction::Repaired.opened_a_gap());
+        assert!(SubscriptionAction::Adopted.opened_a_gap());
         assert!(!SubscriptionAction::Renewed.opened_a_gap());
         assert!(!SubscriptionAction::Failed.opened_a_gap());
     }
