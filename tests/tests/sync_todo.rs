@@ -2,6 +2,8 @@
 //! (moto), the tasks and sync tables (moto), the Graph emulator, a person editing in the To Do
 //! app (control API) and an application writing the tasks table. Each scenario also prints the
 //! Graph calls it cost (docs/sync-engine.md, "Graph calls per scenario").
+// Test helpers: a failed step must fail the test that called it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
