@@ -48,10 +48,16 @@ async fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tasksync: {e}");
+            let mut shown = e.to_string();
+            eprintln!("tasksync: {shown}");
             let mut source = e.source();
             while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
+                // Most messages already quote their cause; print only what they do not say.
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                shown = text;
                 source = cause.source();
             }
             std::process::ExitCode::FAILURE

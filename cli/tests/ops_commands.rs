@@ -94,6 +94,7 @@ async fn sync_issues_lists_the_bad_item_the_worker_recorded() {
     assert!(issue["at"].as_str().is_some());
 
     let table = tasksync(&w.aws, &["sync-issues"]).await;
+    eprintln!("$ tasksync sync-issues\n{table}");
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("LIST"), "{table}");
     assert!(lines[1].starts_with("team"), "{table}");
@@ -201,6 +202,7 @@ async fn dlq_shows_dead_messages_with_their_reason_and_leaves_them_there() {
     assert_eq!(dlq.approximate_depth().await.unwrap(), 2);
 
     let table = tasksync(&aws, &["dlq"]).await;
+    eprintln!("$ tasksync dlq\n{table}");
     assert!(table.starts_with("MESSAGE"), "{table}");
     assert!(
         table.contains("binding_id=b-dlq task_id=remote-7"),
