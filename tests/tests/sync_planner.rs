@@ -791,3 +791,32 @@ async fn a_409_on_every_attempt_is_bounded_and_the_message_is_retried_not_lost()
     assert_settled(&w, "b-409-always", &remote_id).await;
     w.emulator.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_409_on_the_delete_re_reads_and_the_task_still_goes() {
+    let w = SyncWorld::start().await;
+    let (task, remote_id) = synced_planner_task(&w, "b-409-delete", "Cancel the order").await;
+    inject(&w, "DELETE", "/planner/tasks/{task_id}", 409, Some(1)).await;
+
+    let mut gone = task.clone();
+    gone.deleted = true;
+    w.app_writes(&gone).await;
+    let cost = measured(
+        &w,
+        "409 on the DELETE: read, 409, read again, delete",
+        async {
+            assert_eq!(w.drain().await.failed, 0, "settled within the message");
+        },
+    )
+    .await;
+    assert_eq!(cost, (6, 2));
+    let counters = w.graph.counters();
+    assert_eq!(counters.get("planner.delete_task", Outcome::Conflict), 1);
+    assert_eq!(counters.get("planner.delete_task", Outcome::Success), 1);
+    assert!(w.planner_task(&remote_id).await.is_none());
+    assert_eq!(
+        w.mapping("ops", "X-1").await.unwrap().state,
+        MappingState::Deleted
+    );
+    w.emulator.shutdown();
+}
