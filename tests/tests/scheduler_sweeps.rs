@@ -152,6 +152,80 @@ async fn an_unchanged_plan_costs_only_its_list_calls_and_enqueues_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unchanged_plan_reads_no_mapping_until_the_full_compare_interval_has_passed() {
+    let world = SchedulerWorld::start().await;
+    let (binding, ids) = synced_plan(&world, "p-digest", 12).await;
+    // The first sweep compared and found the listing equal to the mapping.
+    let quiet = next_sweep(&world).await;
+    assert_eq!(
+        (
+            quiet.bindings_swept,
+            quiet.sweeps_compared,
+            quiet.hints_enqueued
+        ),
+        (1, 0, 0),
+        "the same listing again: the mapping is not read: {quiet:?}"
+    );
+    // A person's edit changes the listing, so the next sweep compares and hints it.
+    world
+        .control
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/planner/tasks/{}", ids[5]),
+            Some(&json!({ "percentComplete": 50 })),
+        )
+        .await
+        .expect("edit");
+    let changed = next_sweep(&world).await;
+    assert_eq!((changed.sweeps_compared, changed.hints_enqueued), (1, 1));
+    assert_eq!(
+        sorted(world.drain_hints().await),
+        planner_hints(&binding, &[&ids[5]])
+    );
+    // The worker records the new ETag; the next sweep compares once more, finds it quiet, and
+    // the one after trusts the listing again.
+    world.record_plan_as_synced(&binding).await;
+    let settled = next_sweep(&world).await;
+    assert_eq!((settled.sweeps_compared, settled.hints_enqueued), (1, 0));
+    // Drift the listing cannot show (a mapping item lost with Graph unchanged) is not seen by
+    // the short-cut, but the periodic full comparison (an hour by default) finds it.
+    let key = |id: &str| {
+        std::collections::HashMap::from([
+            (
+                "pk".to_owned(),
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("remote#planner#{id}")),
+            ),
+            (
+                "sk".to_owned(),
+                aws_sdk_dynamodb::types::AttributeValue::S("mapping".into()),
+            ),
+        ])
+    };
+    world
+        .aws
+        .dynamodb
+        .delete_item()
+        .table_name(world.aws.resources.sync_table())
+        .set_key(Some(key(&ids[2])))
+        .send()
+        .await
+        .expect("delete mapping item");
+    let trusted = next_sweep(&world).await;
+    assert_eq!((trusted.sweeps_compared, trusted.hints_enqueued), (0, 0));
+    let full = next_sweep(&world).await;
+    assert_eq!(
+        (full.sweeps_compared, full.hints_enqueued),
+        (1, 1),
+        "31 + 31 minutes after the last comparison: compared in full: {full:?}"
+    );
+    assert_eq!(
+        sorted(world.drain_hints().await),
+        planner_hints(&binding, &[&ids[2]])
+    );
+    world.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_concurrent_runs_sweep_each_binding_once() {
     let world = SchedulerWorld::start().await;
     let mut bindings = Vec::new();

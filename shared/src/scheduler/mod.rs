@@ -23,7 +23,7 @@ use tokio::sync::Mutex;
 
 pub use lease::{Lease, LeaseError};
 pub use schedule::{
-    BindingSchedule, Failure, GuardReport, IntervalClass, backoff, interval_length,
+    BindingSchedule, Failure, GuardReport, IntervalClass, QuietListing, backoff, interval_length,
     planner_interval,
 };
 pub use settings::SchedulerSettings;
@@ -111,6 +111,9 @@ pub struct TickReport {
     pub subscriptions_replaced: u32,
     pub subscription_failures: u32,
     pub bindings_swept: u32,
+    /// Sweeps that read the mapping to compare; the rest found nothing that could differ (an
+    /// unchanged Planner listing, an empty To Do delta round).
+    pub sweeps_compared: u32,
     pub sweep_failures: u32,
     pub hints_enqueued: u32,
     pub deletions_withheld: u32,
@@ -251,6 +254,9 @@ fn record(report: &mut TickReport, handled: Handled) {
             match outcome.sweep {
                 Some(Ok(stats)) => {
                     report.bindings_swept += 1;
+                    if stats.mapping_read {
+                        report.sweeps_compared += 1;
+                    }
                     report.hints_enqueued += u32::try_from(stats.hints).unwrap_or(u32::MAX);
                     report.deletions_withheld += u32::try_from(stats.withheld).unwrap_or(u32::MAX);
                 }

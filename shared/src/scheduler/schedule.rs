@@ -60,6 +60,20 @@ pub struct GuardReport {
     pub mapped: u32,
 }
 
+/// The last Planner listing that matched the mapping exactly, as a digest: a later listing with
+/// the same digest cannot hold a change the mapping lacks, so the sweep skips reading the mapping
+/// (docs/scheduler.md, "An unchanged plan reads no mapping").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuietListing {
+    /// SHA-256 (hex) of the listing's sorted (id, ETag, details ETag) triples.
+    pub digest: String,
+    /// Mapped tasks at that comparison (what the guard's share is measured against).
+    pub mapped: u32,
+    /// When the listing was last compared with the mapping in full; after
+    /// `full_compare_interval` the sweep compares again even if the digest still matches.
+    pub compared_at: DateTime<Utc>,
+}
+
 /// One binding's scheduling record (sync table: `pk=binding#{id}`, `sk=schedule`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindingSchedule {
@@ -90,6 +104,9 @@ pub struct BindingSchedule {
     pub deletion_guard: Option<GuardReport>,
     /// An operator approved the deletions the guard withheld: the next sweep sends them.
     pub deletions_approved: bool,
+    /// Planner: the last listing that matched the mapping, so an unchanged plan costs only its
+    /// listing.
+    pub quiet_listing: Option<QuietListing>,
 }
 
 impl BindingSchedule {
@@ -116,6 +133,7 @@ impl BindingSchedule {
             sweep_failure: None,
             deletion_guard: None,
             deletions_approved: false,
+            quiet_listing: None,
         }
     }
 

@@ -39,6 +39,9 @@ pub struct SchedulerSettings {
     /// tasks, and more than `guard_min_deletions` of them, stops and reports instead.
     pub guard_max_share: f64,
     pub guard_min_deletions: usize,
+    /// A Planner listing identical to the last one that matched the mapping is not compared
+    /// again (the mapping is not read) until this long after the last full comparison.
+    pub full_compare_interval: Duration,
     /// Bindings swept at the same time within one run.
     pub concurrency: usize,
     /// Due bindings taken per run (one gsi1 Query page).
@@ -69,6 +72,7 @@ impl Default for SchedulerSettings {
             lease_duration: Duration::minutes(3),
             guard_max_share: 0.5,
             guard_min_deletions: 5,
+            full_compare_interval: Duration::hours(1),
             concurrency: 32,
             max_bindings_per_run: 1000,
             min_time_per_binding: std::time::Duration::from_secs(5),

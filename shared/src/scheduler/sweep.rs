@@ -3,14 +3,19 @@
 //! (graph-facts §1.10), so for Planner this *is* the change feed; for To Do it is a delta round
 //! (§3.3) that catches what notifications missed.
 //!
-//! The cost grows with what changed: an unchanged plan costs its listing pages and one mapping
-//! query, writes nothing to Graph or the tasks table and enqueues nothing.
+//! The cost grows with what changed: an unchanged plan costs its listing pages (the mapping is
+//! not read when the listing repeats the last one that matched it), writes nothing to Graph or
+//! the tasks table and enqueues nothing.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::schedule::{BindingSchedule, GuardReport, interval_length, planner_interval};
+use sha2::{Digest, Sha256};
+
+use super::schedule::{
+    BindingSchedule, GuardReport, QuietListing, interval_length, planner_interval,
+};
 use super::settings::SchedulerSettings;
 use crate::graph::models::todo::TodoChange;
 use crate::graph::{GraphClient, GraphError};
@@ -49,6 +54,9 @@ pub struct SweepStats {
     pub withheld: usize,
     /// A full comparison rather than an incremental delta round.
     pub full: bool,
+    /// The mapping was read. Not read: a Planner listing identical to the last quiet one, or an
+    /// empty To Do delta round (`mapped` then comes from the quiet listing, or is 0).
+    pub mapping_read: bool,
 }
 
 /// One remote task as listed: its ETags (details only for Planner).
@@ -186,7 +194,7 @@ async fn sweep_planner<X: RemoteEtagIndex, Q: HintSend>(
     now: DateTime<Utc>,
 ) -> Result<SweepStats, SweepError> {
     let plan = &binding.remote_container_id;
-    let mapped = index.mapped_remote_etags(&binding.id).await?;
+    let mut mapped_read = None;
     let (listed, open) = match graph.planner().list_plan_tasks_with_details(plan).await {
         Ok(tasks) => {
             let open = tasks
@@ -206,9 +214,31 @@ async fn sweep_planner<X: RemoteEtagIndex, Q: HintSend>(
         // Expanding details on the listing is undocumented (DESIGN.md): read the details of
         // the tasks whose own ETag is unchanged, twenty per $batch.
         Err(GraphError::BadRequest { .. }) => {
-            listing_without_expansion(graph, plan, &mapped).await?
+            let mapped = index.mapped_remote_etags(&binding.id).await?;
+            let found = listing_without_expansion(graph, plan, &mapped).await?;
+            mapped_read = Some(mapped);
+            found
         }
         Err(e) => return Err(e.into()),
+    };
+    let digest = listing_digest(&listed);
+    if mapped_read.is_none()
+        && let Some(quiet) = still_quiet(schedule, &digest, now, settings)
+    {
+        // Planner ETags change on every write, so the same digest means no task changed, none
+        // was added and none vanished since a listing that matched the mapping exactly.
+        let stats = SweepStats {
+            listed: listed.len(),
+            mapped: usize::try_from(quiet.mapped).unwrap_or(usize::MAX),
+            ..SweepStats::default()
+        };
+        schedule.interval = planner_interval(schedule.last_change_at, open, now, settings);
+        schedule.next_sweep_at = now + interval_length(schedule.interval, settings);
+        return Ok(stats);
+    }
+    let mapped = match mapped_read {
+        Some(mapped) => mapped,
+        None => index.mapped_remote_etags(&binding.id).await?,
     };
     let found = diff(&listed, &mapped, true);
     let mut stats = SweepStats {
@@ -216,6 +246,7 @@ async fn sweep_planner<X: RemoteEtagIndex, Q: HintSend>(
         mapped: mapped.len(),
         changed: found.changed.len(),
         full: true,
+        mapping_read: true,
         ..SweepStats::default()
     };
     let deletions = guarded_deletions(
@@ -237,6 +268,11 @@ async fn sweep_planner<X: RemoteEtagIndex, Q: HintSend>(
         .collect();
     queue.send_hints(&hints).await?;
     stats.hints = hints.len();
+    schedule.quiet_listing = (hints.is_empty() && stats.withheld == 0).then(|| QuietListing {
+        digest,
+        mapped: u32::try_from(mapped.len()).unwrap_or(u32::MAX),
+        compared_at: now,
+    });
     let active_since = if stats.changed > 0 || !deletions.is_empty() {
         Some(now)
     } else {
@@ -245,6 +281,47 @@ async fn sweep_planner<X: RemoteEtagIndex, Q: HintSend>(
     schedule.interval = planner_interval(active_since, open, now, settings);
     schedule.next_sweep_at = now + interval_length(schedule.interval, settings);
     Ok(stats)
+}
+
+/// The quiet listing `digest` repeats, unless it is too old to trust without comparing again or
+/// the guard has something pending.
+fn still_quiet<'a>(
+    schedule: &'a BindingSchedule,
+    digest: &str,
+    now: DateTime<Utc>,
+    settings: &SchedulerSettings,
+) -> Option<&'a QuietListing> {
+    let quiet = schedule.quiet_listing.as_ref()?;
+    let fresh = now - quiet.compared_at < settings.full_compare_interval;
+    let guard_idle = schedule.deletion_guard.is_none() && !schedule.deletions_approved;
+    (quiet.digest == digest && fresh && guard_idle).then_some(quiet)
+}
+
+/// SHA-256 of the listing's (id, ETag, details ETag) triples in id order, each part
+/// length-prefixed (and an absent ETag told apart from an empty one), so two different listings
+/// cannot share an encoding and the order Graph pages in does not matter.
+fn listing_digest(listed: &[Listed]) -> String {
+    let mut rows: Vec<&Listed> = listed.iter().collect();
+    rows.sort_by(|a, b| (&a.id, &a.etag, &a.details_etag).cmp(&(&b.id, &b.etag, &b.details_etag)));
+    let mut hasher = Sha256::new();
+    let mut part = |text: Option<&str>| match text {
+        None => hasher.update([0u8]),
+        Some(text) => {
+            hasher.update([1u8]);
+            hasher.update((text.len() as u64).to_be_bytes());
+            hasher.update(text.as_bytes());
+        }
+    };
+    for row in rows {
+        part(Some(&row.id));
+        part(row.etag.as_deref());
+        part(row.details_etag.as_deref());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 async fn listing_without_expansion(
@@ -317,10 +394,18 @@ async fn sweep_todo<X: RemoteEtagIndex, Q: HintSend>(
         ),
         Err(e) => return Err(e.into()),
     };
+    if !full && round.changes.is_empty() {
+        // Nothing changed since the last round: nothing to compare, so the mapping is not read.
+        schedule.delta_link = Some(round.delta_link);
+        schedule.interval = super::schedule::IntervalClass::SafetyNet;
+        schedule.next_sweep_at = now + interval_length(schedule.interval, settings);
+        return Ok(SweepStats::default());
+    }
     let mapped = index.mapped_remote_etags(&binding.id).await?;
     let mut stats = SweepStats {
         mapped: mapped.len(),
         full,
+        mapping_read: true,
         ..SweepStats::default()
     };
     let (changed, vanished) = if full {
@@ -428,6 +513,101 @@ mod tests {
         // To Do has no details ETag: only the task's counts.
         let d = diff(&[listed("details", "1", None)], &mapped, false);
         assert!(d.changed.is_empty());
+    }
+
+    fn schedule_with_quiet(digest: &str, compared_at: DateTime<Utc>) -> BindingSchedule {
+        let mut schedule = BindingSchedule::new("b", RemoteKind::Planner, compared_at);
+        schedule.quiet_listing = Some(QuietListing {
+            digest: digest.to_owned(),
+            mapped: 3,
+            compared_at,
+        });
+        schedule
+    }
+
+    #[test]
+    fn a_quiet_listing_is_trusted_only_while_fresh_and_with_no_guard_pending() {
+        let settings = SchedulerSettings::default();
+        let t0 = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let mut s = schedule_with_quiet("d", t0);
+        assert!(still_quiet(&s, "d", t0 + chrono::Duration::minutes(59), &settings).is_some());
+        assert!(still_quiet(&s, "other", t0, &settings).is_none());
+        assert!(
+            still_quiet(&s, "d", t0 + settings.full_compare_interval, &settings).is_none(),
+            "compared again once the interval has passed"
+        );
+        s.deletions_approved = true;
+        assert!(still_quiet(&s, "d", t0, &settings).is_none());
+        s.deletions_approved = false;
+        s.deletion_guard = Some(GuardReport {
+            at: t0,
+            vanished: 9,
+            mapped: 10,
+        });
+        assert!(still_quiet(&s, "d", t0, &settings).is_none());
+        s.deletion_guard = None;
+        s.quiet_listing = None;
+        assert!(still_quiet(&s, "d", t0, &settings).is_none());
+    }
+
+    fn arb_listing() -> impl proptest::strategy::Strategy<Value = Vec<Listed>> {
+        use proptest::prelude::*;
+        proptest::collection::btree_map(
+            "[a-z0-9]{1,6}",
+            (
+                proptest::option::of("[A-Za-z0-9\"=]{0,5}"),
+                proptest::option::of("[A-Za-z0-9\"=]{0,5}"),
+            ),
+            0..12,
+        )
+        .prop_map(|tasks| {
+            tasks
+                .into_iter()
+                .map(|(id, (etag, details_etag))| Listed {
+                    id,
+                    etag,
+                    details_etag,
+                })
+                .collect()
+        })
+    }
+
+    proptest::proptest! {
+        /// Graph pages in no promised order: the same tasks always give the same digest.
+        #[test]
+        fn the_digest_ignores_listing_order(listing in arb_listing(), seed in 0u64..1000) {
+            let mut shuffled = listing.clone();
+            let n = shuffled.len().max(1);
+            shuffled.rotate_left(usize::try_from(seed).unwrap() % n);
+            shuffled.reverse();
+            proptest::prop_assert_eq!(listing_digest(&listing), listing_digest(&shuffled));
+        }
+
+        /// Any change a sweep must see (an ETag or details ETag that moved, appeared or went,
+        /// a task added or gone) changes the digest, so the short-cut never hides it.
+        #[test]
+        fn every_change_a_sweep_must_see_changes_the_digest(
+            listing in arb_listing(),
+            pick in 0usize..64,
+            change in 0u8..5,
+            text in "[A-Za-z0-9]{0,5}",
+        ) {
+            let mut changed = listing.clone();
+            let before = listing_digest(&listing);
+            if changed.is_empty() || change == 4 {
+                changed.push(Listed { id: format!("new-{text}"), etag: None, details_etag: None });
+            } else {
+                let i = pick % changed.len();
+                let task = &mut changed[i];
+                match change {
+                    0 => task.etag = Some(format!("{}x{text}", task.etag.clone().unwrap_or_default())),
+                    1 => task.etag = task.etag.is_none().then(|| text.clone()),
+                    2 => task.details_etag = Some(format!("{}x{text}", task.details_etag.clone().unwrap_or_default())),
+                    _ => { changed.remove(i); }
+                }
+            }
+            proptest::prop_assert_ne!(before, listing_digest(&changed));
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::item::{GSI1_PK, GSI1_SK, Item, PK, SK, remote_kind_text};
 use crate::model::RemoteKind;
 use crate::ports::{MappedEtags, StoreError};
-use crate::scheduler::{BindingSchedule, Failure, GuardReport, IntervalClass};
+use crate::scheduler::{BindingSchedule, Failure, GuardReport, IntervalClass, QuietListing};
 
 pub const SCHEDULE_SK: &str = "schedule";
 /// gsi1 partition of every schedule; gsi1sk is `{due time}#{binding id}`.
@@ -161,6 +161,14 @@ pub fn schedule_to_item(schedule: &BindingSchedule, revision: u64) -> Item {
         "deletions_approved".into(),
         AttributeValue::Bool(schedule.deletions_approved),
     );
+    if let Some(q) = &schedule.quiet_listing {
+        item.insert("quiet_digest".into(), s(&q.digest));
+        item.insert(
+            "quiet_mapped".into(),
+            AttributeValue::N(q.mapped.to_string()),
+        );
+        item.insert("quiet_compared_at".into(), time(&q.compared_at));
+    }
     item
 }
 
@@ -191,6 +199,14 @@ pub fn schedule_from_item(item: &Item) -> Result<BindingSchedule, StoreError> {
             mapped: u32::try_from(r.number("guard_mapped")?).unwrap_or(u32::MAX),
         }),
     };
+    let quiet_listing = match r.opt_string("quiet_digest")? {
+        None => None,
+        Some(digest) => Some(QuietListing {
+            digest,
+            mapped: u32::try_from(r.number("quiet_mapped")?).unwrap_or(u32::MAX),
+            compared_at: r.time("quiet_compared_at")?,
+        }),
+    };
     Ok(BindingSchedule {
         binding_id: r.string("binding_id")?,
         remote,
@@ -213,6 +229,7 @@ pub fn schedule_from_item(item: &Item) -> Result<BindingSchedule, StoreError> {
             item.get("deletions_approved"),
             Some(AttributeValue::Bool(true))
         ),
+        quiet_listing,
     })
 }
 
@@ -282,6 +299,11 @@ mod tests {
             at: now,
             vanished: 9,
             mapped: 10,
+        });
+        schedule.quiet_listing = Some(QuietListing {
+            digest: "ab".repeat(32),
+            mapped: 7,
+            compared_at: now,
         });
         let item = schedule_to_item(&schedule, 4);
         let mut back = schedule_from_item(&item).unwrap();
