@@ -233,12 +233,17 @@ impl LocalSystem {
                 return Err(LocalRunError::Timeout(what, timeout));
             }
             if round.pumped.received == 0 && round.forwarded == 0 {
-                // The emulator delivers notifications asynchronously, as Graph does.
+                // The emulator delivers notifications asynchronously, as Graph does; when none is
+                // under way either, poll gently until the deadline.
+                let delivering = self.emulator.state.delivery.stats().pending > 0;
                 self.emulator
                     .state
                     .delivery
                     .wait_idle(Duration::from_millis(200))
                     .await;
+                if !delivering {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             }
         }
     }
