@@ -877,3 +877,99 @@ async fn start_dates_sync_both_ways_as_days_in_a_dst_zone() {
     assert_eq!(local.due, Some(TaskDate::Day(day(9))));
     w.emulator.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn different_checklist_items_edited_on_both_sides_both_survive() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-both", "home").await;
+    let mut task = app_task("home", "D-1", "Weekend chores");
+    task.checklist = vec![
+        item("c1", "Laundry", false),
+        item("c2", "Groceries", false),
+        item("c3", "Plants", false),
+    ];
+    w.app_writes(&task).await;
+    w.drain().await;
+    let remote_id = w.mapping("home", "D-1").await.unwrap().remote_id.unwrap();
+    let local = w.local("home", "D-1").await.unwrap();
+
+    // At the same time: the agent checks the laundry off and adds an item; the person checks
+    // the groceries off and renames the plants in To Do.
+    let mut agent = local.clone();
+    agent.checklist = vec![
+        item("c1", "Laundry", true),
+        item("c2", "Groceries", false),
+        item("c3", "Plants", false),
+        item("c4", "Bins out", false),
+    ];
+    w.app_writes(&agent).await;
+    let groceries = todo_item_id(&w, &b, &remote_id, "Groceries").await;
+    let plants = todo_item_id(&w, &b, &remote_id, "Plants").await;
+    let todo = w.observer.todo();
+    for (id, write) in [
+        (
+            &groceries,
+            TodoChecklistItemWrite {
+                display_name: None,
+                is_checked: Some(true),
+            },
+        ),
+        (
+            &plants,
+            TodoChecklistItemWrite {
+                display_name: Some("Water the plants".into()),
+                is_checked: None,
+            },
+        ),
+    ] {
+        todo.update_checklist_item(&b.user_id, &b.remote_container_id, &remote_id, id, &write)
+            .await
+            .unwrap();
+    }
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    let c = now_cost(&w);
+    w.drain().await;
+    let cost = cost_since(&w, &c);
+    report(
+        "different checklist items on both sides (remote hint, then the local hint)",
+        &cost,
+    );
+
+    let expected = vec![
+        item("c1", "Laundry", true),
+        item("c2", "Groceries", true),
+        item("c3", "Water the plants", false),
+        item("c4", "Bins out", false),
+    ];
+    assert_eq!(
+        sorted_local(&w.local("home", "D-1").await.unwrap()),
+        expected
+    );
+    assert_eq!(
+        todo_checklist(&w, &b, &remote_id).await,
+        pairs(&[
+            ("Laundry", true),
+            ("Groceries", true),
+            ("Water the plants", false),
+            ("Bins out", false)
+        ])
+    );
+    assert!(
+        w.mapping("home", "D-1")
+            .await
+            .unwrap()
+            .last_conflicts
+            .is_empty(),
+        "no conflict: the edits touched different items"
+    );
+    // Only the agent's two items were written to To Do.
+    assert_eq!(cost.writes, 2);
+
+    // And nothing is left to do.
+    let c = now_cost(&w);
+    w.send(remote_hint(&b.id, &remote_id)).await;
+    w.send(w.pipe_hint("home", "D-1")).await;
+    w.drain().await;
+    assert_eq!(cost_since(&w, &c).writes, 0);
+    w.emulator.shutdown();
+}

@@ -358,6 +358,62 @@ impl SideRules {
         }
     }
 
+    /// For a field both sides changed since `base`: the local value that keeps both sides'
+    /// edits when they touched different items of a checklist (one side checks an item off,
+    /// the other renames another). `None` when the field is not a checklist, or when both sides
+    /// changed or removed the same item: then the binding's conflict policy decides the field
+    /// as a whole.
+    pub fn merge_items(
+        &self,
+        field: Field,
+        base: &Value,
+        local: &Value,
+        remote: &Value,
+    ) -> Option<Value> {
+        if field != Field::Checklist {
+            return None;
+        }
+        let base = checklist_of(base);
+        let local = checklist_of(local);
+        let remote = match self.kind {
+            // Planner's checklist is keyed by the local ids already.
+            RemoteKind::Planner => checklist_of(remote),
+            // To Do's items carry no local ids: pair them with the base's items first.
+            RemoteKind::Todo => {
+                let items: Vec<(String, bool)> = checklist_entries(remote)
+                    .into_iter()
+                    .map(|(_, title, checked)| (title, checked))
+                    .collect();
+                let reserved = local.iter().map(|c| c.id.clone()).collect();
+                adopt_checklist_reserving(&base, &items, reserved)
+            }
+        };
+        let find = |list: &[ChecklistItem], id: &str| list.iter().find(|c| c.id == id).cloned();
+        let mut ids: Vec<&String> = base
+            .iter()
+            .chain(&local)
+            .chain(&remote)
+            .map(|c| &c.id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let mut merged = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (b, l, r) = (find(&base, id), find(&local, id), find(&remote, id));
+            let kept = if l == r {
+                l
+            } else if l == b {
+                r
+            } else if r == b {
+                l
+            } else {
+                return None;
+            };
+            merged.extend(kept);
+        }
+        Some(checklist_value(&merged))
+    }
+
     /// A Planner instant as a local date: a day when it is the start of a day in the binding's
     /// zone (what the apps write for a due day), else the instant.
     pub fn planner_date(&self, instant: DateTime<Utc>) -> TaskDate {
@@ -493,9 +549,17 @@ fn related_titles(a: &str, b: &str) -> bool {
 /// the local item it pairs with; an item new in To Do gets an id derived from its content and
 /// position (the decision is a pure function, so no random ids), unique in the list.
 pub fn adopt_checklist(local: &[ChecklistItem], remote: &[(String, bool)]) -> Vec<ChecklistItem> {
+    adopt_checklist_reserving(local, remote, std::collections::BTreeSet::new())
+}
+
+/// [`adopt_checklist`], never deriving an id in `reserved` (ids another list holds).
+fn adopt_checklist_reserving(
+    local: &[ChecklistItem],
+    remote: &[(String, bool)],
+    mut used: std::collections::BTreeSet<String>,
+) -> Vec<ChecklistItem> {
     let current: Vec<(String, bool)> = local.iter().map(|c| (c.title.clone(), c.checked)).collect();
     let pairing = pair_checklists(&current, remote);
-    let mut used: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut out = Vec::with_capacity(remote.len());
     for (ci, ti) in &pairing.pairs {
         if let (Some(l), Some((title, checked))) = (local.get(*ci), remote.get(*ti)) {
@@ -686,6 +750,81 @@ mod tests {
             Some(json!("2026-03-29"))
         );
         assert_eq!(rules.canon(Field::Start, &Value::Null), Some(Value::Null));
+    }
+
+    #[test]
+    fn edits_of_different_checklist_items_on_both_sides_merge() {
+        let base = checklist_value(&local_items(&[
+            ("a", "milk", false),
+            ("b", "eggs", false),
+            ("c", "bread", false),
+        ]));
+        // Locally: milk checked off, bread removed, jam added.
+        let local = checklist_value(&local_items(&[
+            ("a", "milk", true),
+            ("b", "eggs", false),
+            ("d", "jam", false),
+        ]));
+        let expected_local_part = [("a", "milk", true), ("d", "jam", false)];
+        for kind in [RemoteKind::Todo, RemoteKind::Planner] {
+            let rules = SideRules::new(kind, CalendarZone::utc());
+            // Remotely: eggs renamed, butter added.
+            let remote_items = local_items(&[
+                ("a", "milk", false),
+                ("b", "free-range eggs", false),
+                ("c", "bread", false),
+                ("p", "butter", false),
+            ]);
+            let remote = rules
+                .canon(Field::Checklist, &checklist_value(&remote_items))
+                .unwrap();
+            let merged = rules
+                .merge_items(Field::Checklist, &base, &local, &remote)
+                .expect("different items merge");
+            let merged = checklist_of(&merged);
+            let titles: Vec<(&str, bool)> = merged
+                .iter()
+                .map(|c| (c.title.as_str(), c.checked))
+                .collect();
+            assert_eq!(merged.len(), 4, "{kind:?}: {merged:?}");
+            for (id, title, checked) in expected_local_part {
+                assert!(
+                    merged.contains(&local_items(&[(id, title, checked)])[0]),
+                    "{kind:?}"
+                );
+            }
+            assert!(titles.contains(&("free-range eggs", false)), "{kind:?}");
+            assert!(titles.contains(&("butter", false)), "{kind:?}");
+            assert!(!titles.iter().any(|(t, _)| *t == "bread"), "{kind:?}");
+            assert_eq!(
+                merged
+                    .iter()
+                    .find(|c| c.title == "free-range eggs")
+                    .unwrap()
+                    .id,
+                "b",
+                "{kind:?}: the renamed item keeps its id"
+            );
+
+            // The same item changed on both sides: the policy decides the field.
+            let clash = rules
+                .canon(
+                    Field::Checklist,
+                    &checklist_value(&local_items(&[
+                        ("a", "oat milk", false),
+                        ("b", "eggs", false),
+                        ("c", "bread", false),
+                    ])),
+                )
+                .unwrap();
+            assert_eq!(
+                rules.merge_items(Field::Checklist, &base, &local, &clash),
+                None,
+                "{kind:?}"
+            );
+        }
+        let rules = SideRules::new(RemoteKind::Todo, CalendarZone::utc());
+        assert_eq!(rules.merge_items(Field::Title, &base, &local, &base), None);
     }
 
     proptest::proptest! {

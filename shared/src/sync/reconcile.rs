@@ -383,6 +383,21 @@ fn merge(
             !flags.remote_echo && b.and_then(|b| rules.canon(field, b)).as_ref() != Some(r);
         let agree = canon_l.as_ref() == Some(r);
         let pinned = protected.contains(&field);
+        // Both sides edited different items of a checklist: both edits survive.
+        if !agree
+            && !pinned
+            && local_changed
+            && remote_changed
+            && binding.direction == Direction::Both
+            && let Some(both) = b.and_then(|b| rules.merge_items(field, b, &l, r))
+        {
+            if let Some(c) = rules.canon(field, &both).filter(|c| c != r) {
+                remote_patch.insert(field, c);
+            }
+            merged.insert(field, both.clone());
+            new_base.insert(field, both);
+            continue;
+        }
         // Who wins when the values differ: None means "leave both as they are".
         let winner: Option<(Side, &str)> = if agree {
             None
