@@ -468,5 +468,18 @@ async fn a_todo_safety_net_round_finds_a_lost_change_and_starts_over_when_the_de
         world.drain_hints().await.is_empty(),
         "every task equals its mapping"
     );
+    assert_eq!(report.sweeps_compared, 1, "a full round compares");
+
+    // Nothing changed since: the round is empty and the mapping is not read.
+    let quiet = next_sweep(&world).await;
+    assert_eq!(
+        (
+            quiet.bindings_swept,
+            quiet.sweeps_compared,
+            quiet.hints_enqueued
+        ),
+        (1, 0, 0),
+        "{quiet:?}"
+    );
     world.emulator.shutdown();
 }
