@@ -381,3 +381,115 @@ async fn the_start_date_is_a_calendar_day_across_a_dst_change() {
         .unwrap();
     assert_eq!(cleared.start_date_time, None);
 }
+
+#[tokio::test]
+async fn the_sync_s_checklist_patch_writes_only_changed_items_and_refuses_a_stale_read() {
+    use serde_json::json;
+    use tasksync::model::{Binding, RemoteKind};
+    use tasksync::sync::{Field, FieldMap, RemoteTasks, SideRules};
+
+    let env = Env::default().await;
+    let client = env.client();
+    let user = env.user();
+    let list = env.new_todo_list(&client, "Sync").await;
+    let binding = Binding::todo("b", "local", &user, &list);
+    let rules = SideRules::new(RemoteKind::Todo, CalendarZone::utc());
+    let fields = FieldMap::from([
+        (Field::Title, json!("Move house")),
+        (
+            Field::Checklist,
+            json!([{"id": "a", "title": "Boxes", "checked": false},
+                   {"id": "b", "title": "Van", "checked": false}]),
+        ),
+    ]);
+    let canon = |f: Field| rules.canon(f, &fields[&f]).unwrap();
+    let created = client
+        .create(
+            &binding,
+            &rules,
+            "l-9",
+            &FieldMap::from([
+                (Field::Title, canon(Field::Title)),
+                (Field::Checklist, canon(Field::Checklist)),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.fields[&Field::Checklist], canon(Field::Checklist));
+    let read = client
+        .get(&binding, &rules, &created.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read.task_etag, created.task_etag,
+        "the create recorded the final ETag"
+    );
+
+    // Check one item off: one list of the items, one PATCH, one read for the ETag.
+    let before = client.counters().snapshot();
+    let target = json!([{"title": "Boxes", "checked": true}, {"title": "Van", "checked": false}]);
+    let patched = client
+        .patch(
+            &binding,
+            &rules,
+            &read,
+            &FieldMap::from([(Field::Checklist, target.clone())]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.fields[&Field::Checklist], target);
+    let after = client.counters();
+    let delta = |op: &str| {
+        after.total(op)
+            - before
+                .iter()
+                .filter(|((o, _), _)| *o == op)
+                .map(|(_, n)| *n)
+                .sum::<u64>()
+    };
+    assert_eq!(delta("todo.list_checklist_items"), 1);
+    assert_eq!(delta("todo.update_checklist_item"), 1);
+    assert_eq!(delta("todo.create_checklist_item"), 0);
+    assert_eq!(delta("todo.delete_checklist_item"), 0);
+    assert_eq!(delta("todo.get_task"), 1);
+    let fresh = client
+        .get(&binding, &rules, &created.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fresh.task_etag, patched.task_etag);
+
+    // A person adds an item after the sync's read: the sync's patch does not overwrite it.
+    client
+        .todo()
+        .create_checklist_item(
+            &user,
+            &list,
+            &created.id,
+            &TodoChecklistItemWrite {
+                display_name: Some("Keys".into()),
+                is_checked: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    let stale = client
+        .patch(
+            &binding,
+            &rules,
+            &fresh,
+            &FieldMap::from([(Field::Checklist, json!([]))]),
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(GraphError::Conflict { .. })),
+        "{stale:?}"
+    );
+    let items = client
+        .todo()
+        .list_checklist_items(&user, &list, &created.id)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 3, "nothing was deleted");
+}

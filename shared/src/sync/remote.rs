@@ -687,6 +687,15 @@ impl RemoteTasks for GraphClient {
                 let mut wrote_checklist = false;
                 if let Some(target) = patch.get(&Field::Checklist) {
                     let items = todo.list_checklist_items(user, list, &current.id).await?;
+                    // To Do has no If-Match (§3.2); a checklist that changed since the merge's
+                    // read is seen here, and the merge is made again rather than overwriting it.
+                    if current
+                        .fields
+                        .get(&Field::Checklist)
+                        .is_some_and(|seen| *seen != todo_checklist_of(&items))
+                    {
+                        return Err(GraphError::Conflict { status: 412 });
+                    }
                     let ops = todo_checklist_ops(&items, target);
                     wrote_checklist = !ops.is_empty();
                     checklist =
