@@ -7,6 +7,7 @@ use chrono::Duration;
 use crate::config::{ConfigError, Env};
 use crate::graph::models::subscription::TODO_SUBSCRIPTION_MAX_MINUTES;
 use crate::subscription_setup::WebhookUrls;
+use crate::sync::mass_deletion::MassDeletionGuard;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchedulerSettings {
@@ -35,10 +36,8 @@ pub struct SchedulerSettings {
     /// A lease outlives the longest run (the Lambda timeout), so a crashed run's lease lapses
     /// only after that run is certainly dead.
     pub lease_duration: Duration,
-    /// Mass-deletion guard: a sweep that would delete more than this share of a binding's mapped
-    /// tasks, and more than `guard_min_deletions` of them, stops and reports instead.
-    pub guard_max_share: f64,
-    pub guard_min_deletions: usize,
+    /// A sweep sends no deletion this guard blocks (the same rule as the worker's resync).
+    pub deletion_guard: MassDeletionGuard,
     /// A Planner listing identical to the last one that matched the mapping is not compared
     /// again (the mapping is not read) until this long after the last full comparison.
     pub full_compare_interval: Duration,
@@ -70,8 +69,7 @@ impl Default for SchedulerSettings {
             failure_backoff_base: Duration::minutes(1),
             failure_backoff_max: Duration::hours(6),
             lease_duration: Duration::minutes(3),
-            guard_max_share: 0.5,
-            guard_min_deletions: 5,
+            deletion_guard: MassDeletionGuard::default(),
             full_compare_interval: Duration::hours(1),
             concurrency: 32,
             max_bindings_per_run: 1000,

@@ -107,13 +107,6 @@ fn diff(listed: &[Listed], mapped: &HashMap<String, MappedEtags>, with_details: 
     out
 }
 
-/// DESIGN.md principle 6: more than `guard_max_share` of the mapped tasks, and more than
-/// `guard_min_deletions`, vanishing at once looks like a broken listing, not people deleting.
-pub(crate) fn guard_blocks(vanished: usize, mapped: usize, settings: &SchedulerSettings) -> bool {
-    vanished > settings.guard_min_deletions
-        && (vanished as f64) > settings.guard_max_share * (mapped as f64)
-}
-
 /// Applies the guard to `diff.vanished`, recording or clearing the report; returns the ids whose
 /// deletion may go ahead.
 fn guarded_deletions(
@@ -125,7 +118,7 @@ fn guarded_deletions(
     stats: &mut SweepStats,
 ) -> Vec<String> {
     stats.vanished = vanished.len();
-    if guard_blocks(vanished.len(), mapped, settings) && !schedule.deletions_approved {
+    if settings.deletion_guard.blocks(vanished.len(), mapped) && !schedule.deletions_approved {
         tracing::error!(
             binding_id = %schedule.binding_id,
             vanished = vanished.len(),
@@ -608,15 +601,5 @@ mod tests {
             }
             proptest::prop_assert_ne!(before, listing_digest(&changed));
         }
-    }
-
-    #[test]
-    fn the_guard_needs_both_a_share_and_a_count() {
-        let s = SchedulerSettings::default();
-        assert!(!guard_blocks(5, 6, &s), "a few deletions always pass");
-        assert!(guard_blocks(6, 10, &s));
-        assert!(!guard_blocks(6, 100, &s));
-        assert!(!guard_blocks(50, 100, &s), "exactly half is allowed");
-        assert!(guard_blocks(51, 100, &s));
     }
 }

@@ -5,6 +5,7 @@
 pub mod executor;
 pub mod fields;
 pub mod mapping;
+pub mod mass_deletion;
 pub mod reconcile;
 pub mod records;
 pub mod remote;

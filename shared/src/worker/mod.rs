@@ -28,6 +28,7 @@ use crate::ports::{
     TaskWriteIfVersion,
 };
 use crate::queue_message::{self, Hint};
+use crate::sync::mass_deletion::MassDeletionGuard;
 use crate::sync::{DeadLetterReason, RemoteTasks};
 
 pub use control::{ControlHints, NoControl};
@@ -49,10 +50,8 @@ pub struct WorkerSettings {
     pub claim_patience: Duration,
     /// Re-read and re-merge rounds after a 412/409 or a lost conditional write.
     pub max_merge_rounds: u32,
-    /// A resync refuses to delete more than this share of a binding's mapped tasks at once
-    /// (when it would delete more than `mass_delete_min`).
-    pub mass_delete_share: f64,
-    pub mass_delete_min: u32,
+    /// A resync holds back deletions this guard blocks (the same rule as the scheduler's sweep).
+    pub deletion_guard: MassDeletionGuard,
 }
 
 impl Default for WorkerSettings {
@@ -63,8 +62,7 @@ impl Default for WorkerSettings {
             breaker_cooldown: Duration::from_secs(15 * 60),
             claim_patience: Duration::from_secs(60),
             max_merge_rounds: 3,
-            mass_delete_share: 0.5,
-            mass_delete_min: 5,
+            deletion_guard: MassDeletionGuard::default(),
         }
     }
 }

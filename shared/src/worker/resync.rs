@@ -129,8 +129,7 @@ where
         .iter()
         .filter(|(_, _, plan)| matches!(plan, Plan::DeleteLocal | Plan::DeleteRemote))
         .count();
-    let hold_deletions = deletions > deps.settings.mass_delete_min as usize
-        && (deletions as f64) > deps.settings.mass_delete_share * (mapped.max(1) as f64);
+    let hold_deletions = deps.settings.deletion_guard.blocks(deletions, mapped);
     if hold_deletions {
         tracing::error!(
             binding_id = %binding.id,
