@@ -827,7 +827,74 @@ mod tests {
         assert_eq!(rules.merge_items(Field::Title, &base, &local, &base), None);
     }
 
+    /// One side's edit of one item: 0 none, 1 toggle, 2 rename, 3 delete.
+    fn edit_items(items: &[ChecklistItem], edits: &[u8], suffix: &str) -> Vec<ChecklistItem> {
+        items
+            .iter()
+            .zip(edits)
+            .filter_map(|(c, e)| match e {
+                1 => Some(ChecklistItem {
+                    checked: !c.checked,
+                    ..c.clone()
+                }),
+                2 => Some(ChecklistItem {
+                    title: format!("{} {suffix}", c.title),
+                    ..c.clone()
+                }),
+                3 => None,
+                _ => Some(c.clone()),
+            })
+            .collect()
+    }
+
     proptest::proptest! {
+        #[test]
+        fn edits_of_different_items_always_merge_with_both_kept(
+            todo in proptest::bool::ANY,
+            checked in proptest::collection::vec(proptest::bool::ANY, 1..7),
+            sides in proptest::collection::vec((0u8..4, proptest::bool::ANY), 7),
+            local_adds in 0usize..3,
+            remote_adds in 0usize..3,
+        ) {
+            let kind = if todo { RemoteKind::Todo } else { RemoteKind::Planner };
+            let rules = SideRules::new(kind, CalendarZone::utc());
+            let base: Vec<ChecklistItem> = checked
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ChecklistItem { id: format!("b{i}"), title: format!("t{i}"), checked: *c })
+                .collect();
+            // Each base item is edited by at most one side.
+            let local_edits: Vec<u8> = sides.iter().map(|(e, local)| if *local { *e } else { 0 }).collect();
+            let remote_edits: Vec<u8> = sides.iter().map(|(e, local)| if *local { 0 } else { *e }).collect();
+            let mut local = edit_items(&base, &local_edits, "here");
+            local.extend((0..local_adds).map(|j| ChecklistItem { id: format!("l{j}"), title: format!("mine{j}"), checked: false }));
+            let mut remote = edit_items(&base, &remote_edits, "there");
+            remote.extend((0..remote_adds).map(|j| ChecklistItem { id: format!("r{j}"), title: format!("theirs{j}"), checked: true }));
+            let remote_value = rules.canon(Field::Checklist, &checklist_value(&remote)).unwrap();
+            let merged = rules
+                .merge_items(Field::Checklist, &checklist_value(&base), &checklist_value(&local), &remote_value)
+                .expect("different items merge");
+            let merged = checklist_of(&merged);
+            // Every item either side edited or added is there as that side left it; every item
+            // either side deleted is gone; the others are as they were.
+            let mut expected: Vec<(String, bool)> = Vec::new();
+            for (i, b) in base.iter().enumerate() {
+                let edit = if local_edits[i] != 0 { &local } else { &remote };
+                if let Some(c) = edit.iter().find(|c| c.id == b.id) {
+                    expected.push((c.title.clone(), c.checked));
+                }
+            }
+            expected.extend(local.iter().chain(&remote).filter(|c| !c.id.starts_with('b')).map(|c| (c.title.clone(), c.checked)));
+            let got: Vec<(String, bool)> = merged.iter().map(|c| (c.title.clone(), c.checked)).collect();
+            proptest::prop_assert_eq!(todo_checklist_value(&got), todo_checklist_value(&expected));
+            // Local ids survive.
+            for c in &local {
+                if let Some(m) = merged.iter().find(|m| m.title == c.title && m.checked == c.checked) {
+                    proptest::prop_assert_eq!(&m.id, &c.id);
+                }
+            }
+        }
+
         #[test]
         fn adopting_a_todo_checklist_reads_back_as_it_with_unique_ids(
             local in proptest::collection::vec(("[a-c]{0,2}", proptest::bool::ANY), 0..6),
