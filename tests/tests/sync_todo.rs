@@ -723,17 +723,16 @@ async fn checklist_items_sync_both_ways_one_request_per_changed_item() {
     // A person adds an item, renames one and deletes another in To Do.
     let passport = todo_item_id(&w, &b, &remote_id, "Passport").await;
     let todo = w.observer.todo();
-    todo.create_checklist_item(
-        &user,
-        &list,
-        &remote_id,
-        &TodoChecklistItemWrite {
-            display_name: Some("Adapter".into()),
-            is_checked: Some(false),
-        },
-    )
-    .await
-    .unwrap();
+    // In the To Do app (control API): an added item and a removed one; through Graph: a rename.
+    let items_path = format!("/todo/lists/{list}/tasks/{remote_id}/checklistItems");
+    w.control
+        .call(
+            reqwest::Method::POST,
+            &items_path,
+            Some(&json!({"displayName": "Adapter"})),
+        )
+        .await
+        .unwrap();
     todo.update_checklist_item(
         &user,
         &list,
@@ -746,7 +745,12 @@ async fn checklist_items_sync_both_ways_one_request_per_changed_item() {
     )
     .await
     .unwrap();
-    todo.delete_checklist_item(&user, &list, &remote_id, &passport)
+    w.control
+        .call(
+            reqwest::Method::DELETE,
+            &format!("{items_path}/{passport}"),
+            None,
+        )
         .await
         .unwrap();
     w.send(remote_hint(&b.id, &remote_id)).await;
@@ -905,27 +909,32 @@ async fn different_checklist_items_edited_on_both_sides_both_survive() {
     w.app_writes(&agent).await;
     let groceries = todo_item_id(&w, &b, &remote_id, "Groceries").await;
     let plants = todo_item_id(&w, &b, &remote_id, "Plants").await;
-    let todo = w.observer.todo();
-    for (id, write) in [
-        (
-            &groceries,
-            TodoChecklistItemWrite {
-                display_name: None,
-                is_checked: Some(true),
-            },
-        ),
-        (
+    // The check-off in the To Do app (control API), the rename through Graph's route.
+    w.control
+        .call(
+            reqwest::Method::PATCH,
+            &format!(
+                "/todo/lists/{}/tasks/{remote_id}/checklistItems/{groceries}",
+                b.remote_container_id
+            ),
+            Some(&json!({"isChecked": true})),
+        )
+        .await
+        .unwrap();
+    w.observer
+        .todo()
+        .update_checklist_item(
+            &b.user_id,
+            &b.remote_container_id,
+            &remote_id,
             &plants,
-            TodoChecklistItemWrite {
+            &TodoChecklistItemWrite {
                 display_name: Some("Water the plants".into()),
                 is_checked: None,
             },
-        ),
-    ] {
-        todo.update_checklist_item(&b.user_id, &b.remote_container_id, &remote_id, id, &write)
-            .await
-            .unwrap();
-    }
+        )
+        .await
+        .unwrap();
     w.send(remote_hint(&b.id, &remote_id)).await;
     let c = now_cost(&w);
     w.drain().await;

@@ -78,6 +78,14 @@ pub fn control_routes() -> Router<AppState> {
                 .patch(control_update_task)
                 .delete(control_delete_task),
         )
+        .route(
+            "/todo/lists/{list_id}/tasks/{task_id}/checklistItems",
+            post(control_create_checklist),
+        )
+        .route(
+            "/todo/lists/{list_id}/tasks/{task_id}/checklistItems/{item_id}",
+            axum::routing::patch(control_update_checklist).delete(control_delete_checklist),
+        )
         .route("/todo/delta/expire", post(control_expire_delta))
         .route("/todo/delta/retention", post(control_set_retention))
 }
@@ -784,6 +792,71 @@ async fn control_delete_task(
         todo.delete_task(&list_id, &task_id)?
     };
     notify(&state, &change);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A person's edit of a task's checklist in the To Do app: one task write, like Graph's.
+fn control_edit_task<R>(
+    state: &AppState,
+    list_id: &str,
+    task_id: &str,
+    edit: impl FnOnce(&mut Task) -> Result<R>,
+) -> Result<R> {
+    let (result, _task, change) = {
+        let mut todo = lock(&state.todo);
+        todo.list_any_owner(list_id)?;
+        todo.edit_task(list_id, task_id, state.clock.now(), edit)?
+    };
+    notify(state, &change);
+    Ok(result)
+}
+
+async fn control_create_checklist(
+    State(state): State<AppState>,
+    Path((list_id, task_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response> {
+    let body = parse_object(&body)?;
+    let item = model::new_checklist_item(&body, state.clock.now())?;
+    let json = model::checklist_item_json(&item);
+    control_edit_task(&state, &list_id, &task_id, |task| {
+        task.checklist.push(item);
+        Ok(())
+    })?;
+    Ok(json_response(StatusCode::CREATED, json))
+}
+
+async fn control_update_checklist(
+    State(state): State<AppState>,
+    Path((list_id, task_id, item)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Response> {
+    let body = parse_object(&body)?;
+    let now = state.clock.now();
+    let json = control_edit_task(&state, &list_id, &task_id, |task| {
+        let entry = task
+            .checklist
+            .iter_mut()
+            .find(|c| c.id == item)
+            .ok_or(TodoError::ItemNotFound("checklistItem"))?;
+        model::apply_checklist_item(entry, &body, now)?;
+        Ok(model::checklist_item_json(entry))
+    })?;
+    Ok(json_response(StatusCode::OK, json))
+}
+
+async fn control_delete_checklist(
+    State(state): State<AppState>,
+    Path((list_id, task_id, item)): Path<(String, String, String)>,
+) -> Result<Response> {
+    control_edit_task(&state, &list_id, &task_id, |task| {
+        let before = task.checklist.len();
+        task.checklist.retain(|c| c.id != item);
+        if task.checklist.len() == before {
+            return Err(TodoError::ItemNotFound("checklistItem"));
+        }
+        Ok(())
+    })?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
