@@ -794,3 +794,64 @@ pub async fn sync_records_contract(
         .await
         .unwrap();
 }
+
+/// The operator's listings (`tasksync sync-issues`, `tasksync dlq`): every readable record is
+/// listed, and a damaged one (written by hand, or by an older version) is skipped rather than
+/// hiding all the others.
+pub async fn operator_records_contract(
+    store: &(
+         impl tasksync::ports::SyncRecords
+         + tasksync::ops::sync_issues::SyncIssueList
+         + tasksync::ops::dead_letters::DeadLetterReasons
+     ),
+    raw: &impl RawItemWrite,
+) {
+    let issue = tasksync::sync::SyncIssue {
+        list_id: "ops-l".to_owned(),
+        task_id: "ops-t".to_owned(),
+        binding_id: "b9".to_owned(),
+        reason: "status \"done\" is not one of not_started, in_progress, completed".to_owned(),
+        at: at(1_763_000_000, 0),
+    };
+    store.record_sync_issue(&issue).await.unwrap();
+    let reason = tasksync::sync::DeadLetterReason {
+        message_id: "ops-m1".to_owned(),
+        kind: "local_task".to_owned(),
+        reason: "rejected".to_owned(),
+        receive_count: 5,
+        at: at(1_763_000_000, 0),
+    };
+    store.record_dead_letter(&reason).await.unwrap();
+    // Damaged records of both kinds: in the index, but without the attributes they need.
+    raw.put_raw_sync_item(HashMap::from([
+        ("pk".to_owned(), text("issue#ops-l#damaged")),
+        ("sk".to_owned(), text("issue")),
+        ("gsi1pk".to_owned(), text("issue")),
+        ("gsi1sk".to_owned(), text("ops-l#damaged")),
+    ]))
+    .await;
+    raw.put_raw_sync_item(HashMap::from([
+        ("pk".to_owned(), text("dlq#ops-damaged")),
+        ("sk".to_owned(), text("dlq")),
+        ("gsi1pk".to_owned(), text("dlq")),
+        ("gsi1sk".to_owned(), text("ops-damaged")),
+        ("receive_count".to_owned(), text("five")),
+    ]))
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let issues = store.all_sync_issues().await.unwrap();
+        let reasons = store.all_dead_letter_reasons().await.unwrap();
+        let issue_listed = issues.iter().any(|i| *i == issue);
+        let reason_listed = reasons.iter().any(|r| *r == reason);
+        if issue_listed && reason_listed {
+            assert!(issues.iter().all(|i| i.task_id != "damaged"), "{issues:?}");
+            assert!(
+                reasons.iter().all(|r| r.message_id != "ops-damaged"),
+                "{reasons:?}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "listed: {issues:?} {reasons:?}");
+    }
+}

@@ -472,6 +472,7 @@ async fn memory_sync_engine_stores_meet_the_contract() {
     testkit::adapter_contract::sync_records_contract(&store).await;
     assert!(store.list_sync_issues().unwrap().is_empty());
     assert_eq!(store.list_dead_letter_reasons().unwrap().len(), 1);
+    testkit::adapter_contract::operator_records_contract(&store, &store).await;
 }
 
 #[tokio::test]
@@ -483,4 +484,5 @@ async fn dynamo_sync_engine_stores_meet_the_contract() {
     testkit::adapter_contract::task_sync_contract(&tasks, &raw_items(&aws)).await;
     testkit::adapter_contract::sync_records_contract(&sync).await;
     assert_eq!(sync.list_dead_letter_reasons().await.unwrap().len(), 1);
+    testkit::adapter_contract::operator_records_contract(&sync, &raw_items(&aws)).await;
 }

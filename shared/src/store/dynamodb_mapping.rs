@@ -10,7 +10,7 @@ use super::item::{
     BREAKER, DLQ_TYPE, ISSUE_TYPE, Item, PK, binding_key, breaker_to_attribute,
     dead_letter_from_item, dead_letter_to_item, issue_from_item, issue_key, issue_to_item,
     mapping_attributes, mapping_from_item, mapping_local_key, mapping_remote_item,
-    mapping_remote_key,
+    mapping_remote_key, readable_records,
 };
 use super::sdk_error::classify;
 use crate::model::{Binding, CircuitBreaker, RemoteKind};
@@ -151,22 +151,22 @@ impl MappingStore for DynamoSyncStore {
 }
 
 impl DynamoSyncStore {
-    /// Every sync issue (gsi1, eventually consistent).
+    /// Every sync issue (gsi1, eventually consistent). A record that cannot be read is logged and
+    /// skipped: one damaged record must not hide every other issue from the operator.
     pub async fn list_sync_issues(&self) -> Result<Vec<SyncIssue>, StoreError> {
-        self.list(ISSUE_TYPE)
-            .await?
-            .iter()
-            .map(issue_from_item)
-            .collect()
+        Ok(readable_records(
+            self.list(ISSUE_TYPE).await?,
+            issue_from_item,
+        ))
     }
 
-    /// Every recorded dead-letter reason (gsi1, eventually consistent).
+    /// Every recorded dead-letter reason (gsi1, eventually consistent); unreadable records are
+    /// logged and skipped, as above.
     pub async fn list_dead_letter_reasons(&self) -> Result<Vec<DeadLetterReason>, StoreError> {
-        self.list(DLQ_TYPE)
-            .await?
-            .iter()
-            .map(dead_letter_from_item)
-            .collect()
+        Ok(readable_records(
+            self.list(DLQ_TYPE).await?,
+            dead_letter_from_item,
+        ))
     }
 }
 

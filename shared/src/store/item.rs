@@ -614,6 +614,24 @@ pub fn mapping_from_item(item: &Item) -> Result<crate::sync::Mapping, StoreError
     })
 }
 
+/// The records of an operator listing that can be read; a damaged one is logged and skipped, so
+/// it cannot hide every other record from the operator (both adapters list this way).
+pub(crate) fn readable_records<T>(
+    items: Vec<Item>,
+    read: impl Fn(&Item) -> Result<T, StoreError>,
+) -> Vec<T> {
+    items
+        .iter()
+        .filter_map(|item| match read(item) {
+            Ok(record) => Some(record),
+            Err(e) => {
+                tracing::warn!(error = %e, "skipping an operator record that cannot be read");
+                None
+            }
+        })
+        .collect()
+}
+
 pub fn issue_key(list_id: &str, task_id: &str) -> Item {
     HashMap::from([
         (PK.to_owned(), s(format!("issue#{list_id}#{task_id}"))),

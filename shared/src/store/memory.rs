@@ -17,6 +17,7 @@ use super::item::{
     BREAKER, DLQ_TYPE, ISSUE_TYPE, breaker_to_attribute, dead_letter_from_item,
     dead_letter_to_item, issue_from_item, issue_key, issue_to_item, mapping_attributes,
     mapping_from_item, mapping_local_key, mapping_remote_item, mapping_remote_key,
+    readable_records,
 };
 use crate::model::{Binding, CircuitBreaker, LocalTask, RemoteKind, SubscriptionRecord};
 use crate::ports::{
@@ -287,15 +288,12 @@ fn version_of(item: Option<&Item>) -> Option<u64> {
 impl MemoryStore {
     /// Every sync issue (what a gsi1 query for `issue` returns).
     pub fn list_sync_issues(&self) -> Result<Vec<SyncIssue>, StoreError> {
-        self.list(ISSUE_TYPE).iter().map(issue_from_item).collect()
+        Ok(readable_records(self.list(ISSUE_TYPE), issue_from_item))
     }
 
     /// Every recorded dead-letter reason.
     pub fn list_dead_letter_reasons(&self) -> Result<Vec<DeadLetterReason>, StoreError> {
-        self.list(DLQ_TYPE)
-            .iter()
-            .map(dead_letter_from_item)
-            .collect()
+        Ok(readable_records(self.list(DLQ_TYPE), dead_letter_from_item))
     }
 }
 
