@@ -75,6 +75,16 @@ impl RemoteTasks for FailingGraph {
     ) -> Result<RemoteTask, GraphError> {
         self.fail()
     }
+    async fn complete_create(
+        &self,
+        _: &Binding,
+        _: &SideRules,
+        _: &str,
+        _: &RemoteTask,
+        _: &FieldMap,
+    ) -> Result<RemoteTask, GraphError> {
+        self.fail()
+    }
     async fn delete(&self, _: &Binding, _: &RemoteTask) -> Result<(), GraphError> {
         self.fail()
     }

@@ -245,6 +245,19 @@ impl RemoteTasks for PersonEditsFirst {
         self.graph.create(binding, rules, local_id, fields).await
     }
 
+    async fn complete_create(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        local_id: &str,
+        current: &RemoteTask,
+        patch: &FieldMap,
+    ) -> Result<RemoteTask, GraphError> {
+        self.graph
+            .complete_create(binding, rules, local_id, current, patch)
+            .await
+    }
+
     async fn patch(
         &self,
         binding: &Binding,
@@ -771,7 +784,27 @@ async fn a_409_on_every_attempt_is_bounded_and_the_message_is_retried_not_lost()
     let (t, _) = w.planner_task(&remote_id).await.unwrap();
     assert_eq!(t["priority"], 5);
     let m = w.mapping("ops", "X-1").await.unwrap();
-    assert_eq!(m.revision, before.revision, "the mapping was not touched");
+    assert_eq!(
+        (&m.base, &m.task_etag, &m.details_etag, m.local_version),
+        (
+            &before.base,
+            &before.task_etag,
+            &before.details_etag,
+            before.local_version
+        ),
+        "nothing synced was recorded"
+    );
+    // The reason is on the mapping too (the CLI shows it), not only beside the dead letter.
+    let last_error = m.last_error.as_deref().expect("the reason on the mapping");
+    assert!(
+        last_error.contains("3 rounds") && last_error.contains("409"),
+        "{last_error}"
+    );
+    assert_eq!(
+        m.revision,
+        before.revision + 1,
+        "one write: the reason, recorded once for the same failure"
+    );
     assert_eq!(
         w.local("ops", "X-1").await.unwrap().priority,
         Priority::Important
@@ -788,6 +821,11 @@ async fn a_409_on_every_attempt_is_bounded_and_the_message_is_retried_not_lost()
         "{outcome:?}"
     );
     assert_eq!(w.planner_task(&remote_id).await.unwrap().0["priority"], 3);
+    assert_eq!(
+        w.mapping("ops", "X-1").await.unwrap().last_error,
+        None,
+        "settled: the reason is cleared"
+    );
     assert_settled(&w, "b-409-always", &remote_id).await;
     w.emulator.shutdown();
 }
@@ -818,5 +856,213 @@ async fn a_409_on_the_delete_re_reads_and_the_task_still_goes() {
         w.mapping("ops", "X-1").await.unwrap().state,
         MappingState::Deleted
     );
+    w.emulator.shutdown();
+}
+
+// ---- a create that stops between Planner's POST and its details write ----
+//
+// Planner takes the marker only in the task details (graph-facts §2.4), so a create is a POST,
+// then the details write with the marker. Whatever stops it in between (a 409, a 503 past the
+// retries, the process dying), the id recorded on the claim lets the retry finish that task.
+
+const TASK_POST: &str = "POST /planner/tasks";
+
+/// A local task with something for every part of a Planner create: task fields (POST) and
+/// notes + checklist (details).
+fn rich_task(id: &str) -> LocalTask {
+    let mut task = app_task("ops", id, "Move the servers");
+    task.notes = "Rack B, after 18:00".into();
+    task.priority = Priority::Important;
+    task.categories = vec!["category3".into()];
+    task.checklist = vec![ChecklistItem {
+        id: "k1".into(),
+        title: "Label the cables".into(),
+        checked: false,
+    }];
+    task
+}
+
+/// Exactly one task in the plan (counted through the emulator), carrying the marker of "X-1"
+/// and every field of [`rich_task`], and the mapping active on it with Planner's current ETags
+/// (a sweep hint for it is an echo). Its id.
+async fn assert_one_complete_task(w: &SyncWorld, b: &Binding) -> String {
+    let tasks = w.planner_tasks(b).await;
+    assert_eq!(tasks.len(), 1, "exactly one Planner task: {tasks:?}");
+    let remote_id = tasks[0]["id"].as_str().unwrap().to_owned();
+    let m = w.mapping("ops", "X-1").await.unwrap();
+    assert_eq!(m.remote_id.as_deref(), Some(remote_id.as_str()));
+    assert_eq!(m.last_error, None);
+    let (t, d) = w.planner_task(&remote_id).await.unwrap();
+    assert_eq!(t["title"], "Move the servers");
+    assert_eq!(t["priority"], 3);
+    assert_eq!(t["appliedCategories"], json!({"category3": true}));
+    assert_eq!(d["description"], "Rack B, after 18:00");
+    assert_eq!(d["checklist"]["k1"]["title"], "Label the cables");
+    let references = d["references"].as_object().unwrap();
+    assert_eq!(references.len(), 1, "one marker: {references:?}");
+    let (_, marker) = references.iter().next().unwrap();
+    assert_eq!(marker["alias"], "tasksync X-1");
+    assert_eq!(
+        emulator_statuses(w, TASK_POST).await.values().sum::<u64>(),
+        1,
+        "one POST ever reached Planner"
+    );
+    assert_settled(w, &b.id, &remote_id).await;
+    remote_id
+}
+
+/// The Planner task in the plan has no marker yet (what the stopped create left behind).
+async fn assert_one_unmarked_task(w: &SyncWorld, b: &Binding) -> String {
+    let tasks = w.planner_tasks(b).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let remote_id = tasks[0]["id"].as_str().unwrap().to_owned();
+    let (_, d) = w.planner_task(&remote_id).await.unwrap();
+    assert_eq!(d["references"], json!({}), "not marked yet");
+    let claim = w.mapping("ops", "X-1").await.unwrap();
+    assert_eq!(claim.state, MappingState::Creating);
+    assert_eq!(
+        claim.remote_id.as_deref(),
+        Some(remote_id.as_str()),
+        "the claim holds the new task's id"
+    );
+    remote_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_409_on_the_details_write_of_a_create_finishes_the_same_task() {
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-create-409", "ops").await;
+    inject(
+        &w,
+        "PATCH",
+        "/planner/tasks/{task_id}/details",
+        409,
+        Some(1),
+    )
+    .await;
+
+    w.app_writes(&rich_task("X-1")).await;
+    let cost = measured(
+        &w,
+        "409 on the create's details write: POST, read details, 409, read task + details, details write, task read",
+        async {
+            assert_eq!(w.drain().await.failed, 0, "settled within the message");
+        },
+    )
+    .await;
+    assert_eq!(
+        cost,
+        (7, 3),
+        "the round after the 409 resumes, it does not create"
+    );
+    let counters = w.graph.counters();
+    assert_eq!(counters.total("planner.create_task"), 1);
+    assert_eq!(
+        counters.get("planner.update_task_details", Outcome::Conflict),
+        1
+    );
+    assert_eq!(
+        counters.get("planner.update_task_details", Outcome::Success),
+        1
+    );
+    assert_one_complete_task(&w, &b).await;
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_on_every_details_write_of_a_create_is_retried_and_the_next_delivery_finishes_it() {
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-create-503", "ops").await;
+    inject(&w, "PATCH", "/planner/tasks/{task_id}/details", 503, None).await;
+
+    w.app_writes(&rich_task("X-1")).await;
+    let first = w.drain().await;
+    assert_eq!(first.received, 1);
+    assert_eq!(first.failed, 1, "reported failed for a retry");
+    let attempts = emulator_statuses(&w, DETAILS_PATCH).await;
+    assert!(
+        attempts.get("503").is_some_and(|n| *n > 1),
+        "the client retried the 503: {attempts:?}"
+    );
+    assert_eq!(attempts.len(), 1, "only 503s: {attempts:?}");
+    let remote_id = assert_one_unmarked_task(&w, &b).await;
+
+    // Planner answers again; the message comes back (here: the same hint, sent again).
+    w.control
+        .call(reqwest::Method::DELETE, "/faults", None)
+        .await
+        .expect("faults cleared");
+    w.send(w.pipe_hint("ops", "X-1")).await;
+    let cost = measured(
+        &w,
+        "next delivery after a create stopped by 503s: read task + details, details write with the marker, task read",
+        async {
+            assert_eq!(w.drain().await.failed, 0);
+        },
+    )
+    .await;
+    assert_eq!(cost, (4, 1));
+    assert_eq!(w.graph.counters().total("planner.create_task"), 1);
+    assert_eq!(assert_one_complete_task(&w, &b).await, remote_id);
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_the_planner_post_and_its_details_write_leaves_one_task() {
+    use tasksync::worker::handle_message;
+
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-create-crash", "ops").await;
+    // Planner holds the details read of the create long enough for the worker to be killed
+    // there: after the POST and the record of its id, before the marker.
+    let rule = json!({"method": "GET", "path": "/planner/tasks/{task_id}/details",
+                      "latency_ms": 25_000, "times": 1});
+    w.control
+        .call(reqwest::Method::POST, "/faults", Some(&rule))
+        .await
+        .expect("latency rule");
+
+    let task = rich_task("X-1");
+    w.app_writes(&task).await;
+    let worker = w.worker();
+    let body = tasksync::queue_message::encode(&w.pipe_hint("ops", "X-1"));
+    let running = tokio::spawn(async move { handle_message(&body, &worker).await });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let claim = w.mapping("ops", "X-1").await;
+        if claim.is_some_and(|m| m.remote_id.is_some()) {
+            break;
+        }
+        assert!(
+            !running.is_finished(),
+            "the worker finished before the crash point"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the create never reached Planner"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The process dies: its future is dropped mid-request, nothing after this point runs.
+    running.abort();
+    assert!(running.await.unwrap_err().is_cancelled());
+    let remote_id = assert_one_unmarked_task(&w, &b).await;
+
+    // The message is delivered again (the stream's record of the application's write).
+    let cost = measured(
+        &w,
+        "retry after a crash between the POST and the details write (resume by the recorded id)",
+        async {
+            assert_eq!(w.drain().await.failed, 0);
+        },
+    )
+    .await;
+    assert_eq!(
+        cost,
+        (4, 1),
+        "read task + details, details write, task read"
+    );
+    assert_eq!(w.graph.counters().total("planner.create_task"), 1);
+    assert_eq!(assert_one_complete_task(&w, &b).await, remote_id);
     w.emulator.shutdown();
 }

@@ -2,8 +2,11 @@
 //! crash between two writes leaves a state the next reconcile finishes without a duplicate or a
 //! lost edit (docs/sync-engine.md, "Crash points"):
 //!
-//! - create: claim the mapping (conditional put, state `creating`), create the remote task with
-//!   the marker, record the mapping. A crash after the create is found by the marker.
+//! - create: claim the mapping (conditional put, state `creating`), create the remote task, and
+//!   record the mapping. To Do's create carries the marker, so a crash after it is found by the
+//!   marker. Planner's POST cannot carry it (it lives in the task details), so its id is
+//!   recorded on the claim before the details write that marks it: a failure or a crash after
+//!   the POST resumes that task (`Merge::mark`) instead of creating a second one.
 //! - merge: patch the remote task (If-Match on Planner), write the local item (conditional on
 //!   the version read), record the mapping (conditional on the revision read). A crash in
 //!   between leaves sides that already agree with the merged values, which reconcile to a
@@ -261,17 +264,17 @@ where
     let claimed = deps.sync.save_mapping(&claim, expected, None).await?;
     claim.revision = claimed;
 
-    // 2. Create, with the marker of the local id.
+    // 2. Create, with the marker where the side takes it in the create (To Do).
     let canon: FieldMap = fields
         .iter()
         .filter_map(|(f, v)| rules.canon(*f, v).map(|c| (*f, c)))
         .collect();
-    let remote = match deps
+    let created = match deps
         .graph
         .create(binding, rules, &pair.local_id, &canon)
         .await
     {
-        Ok(remote) => remote,
+        Ok(created) => created,
         Err(GraphError::NotFound) => {
             return Err(ExecError::ContainerGone(format!(
                 "creating a task in {:?} container {} answered 404",
@@ -286,7 +289,66 @@ where
         }
     };
 
-    // 3. Record.
+    // 3. Unmarked (Planner): record its id on the claim first, then mark it. From here on a
+    //    retry, whatever stopped this one, finds the task by that id and finishes it.
+    let mut claimed = claimed;
+    let mut replaced_remote_id = replaced_remote_id;
+    let remote = if created.marker.is_some() {
+        created
+    } else {
+        let mut pending = claim.clone();
+        pending.remote_id = Some(created.id.clone());
+        pending.task_etag = created.task_etag.clone();
+        pending.updated_at = Utc::now();
+        match deps
+            .sync
+            .save_mapping(&pending, Some(claimed), replaced_remote_id.as_deref())
+            .await
+        {
+            Ok(revision) => {
+                claimed = revision;
+                pending.revision = revision;
+                claim = pending;
+                replaced_remote_id = None;
+            }
+            Err(e) => {
+                // Nobody can find an unmarked task that is not recorded: take it back (the
+                // claim was lost to another worker, or the store failed).
+                if let Err(d) = deps.graph.delete(binding, &created).await {
+                    tracing::warn!(remote_id = %created.id, error = %d, "could not delete an unrecorded new task");
+                }
+                return Err(e.into());
+            }
+        }
+        let rest: FieldMap = canon
+            .iter()
+            .filter(|(f, v)| created.fields.get(f) != Some(*v))
+            .map(|(f, v)| (*f, v.clone()))
+            .collect();
+        match deps
+            .graph
+            .complete_create(binding, rules, &pair.local_id, &created, &rest)
+            .await
+        {
+            Ok(remote) => remote,
+            Err(e) => {
+                if let Some(reason) = item_refusal(&e) {
+                    return record_refusal(deps, binding, pair, Some((&claim, claimed)), reason)
+                        .await;
+                }
+                // Gone meanwhile (a person deleted it): the retry reads no task and creates.
+                if matches!(e, GraphError::NotFound) {
+                    return Err(ExecError::Stale(format!(
+                        "the new task {} vanished before it was marked",
+                        created.id
+                    )));
+                }
+                return Err(e.into());
+            }
+        }
+    };
+
+    // 4. Record.
     let mut active = claim.clone();
     active.remote_id = Some(remote.id.clone());
     active.task_etag = remote.task_etag.clone();
@@ -360,14 +422,20 @@ where
     let Some(remote) = &pair.remote else {
         return Ok(Executed::Nothing);
     };
-    // 1. Remote first: a 412 here costs nothing on the local side.
-    let patched = !merge.remote_patch.is_empty();
+    // 1. Remote first: a 412 here costs nothing on the local side. An unmarked task of this
+    //    pair's create gets the marker with the patch, which finishes that create.
+    let patched = !merge.remote_patch.is_empty() || merge.mark;
     let remote_after = if patched {
-        match deps
-            .graph
-            .patch(binding, rules, remote, &merge.remote_patch)
-            .await
-        {
+        let written = if merge.mark {
+            deps.graph
+                .complete_create(binding, rules, &pair.local_id, remote, &merge.remote_patch)
+                .await
+        } else {
+            deps.graph
+                .patch(binding, rules, remote, &merge.remote_patch)
+                .await
+        };
+        match written {
             Ok(r) => r,
             Err(e) => {
                 if let Some(reason) = item_refusal(&e) {

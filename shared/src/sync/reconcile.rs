@@ -84,6 +84,11 @@ pub enum Plan {
 pub struct Merge {
     /// No active mapping yet: this merge records a new one (adoption of an existing pair).
     pub link: bool,
+    /// The remote task is the one this pair's create made (its id is in the claim) but it has
+    /// no marker yet: the create stopped between Planner's POST and its details write. The
+    /// patch goes with the marker, which finishes the create (docs/sync-engine.md, "Crash
+    /// points").
+    pub mark: bool,
     /// The full merged local fields, when the local item must be written.
     pub local: Option<FieldMap>,
     /// The local item was deleted but the remote changed since: bring it back.
@@ -114,7 +119,7 @@ pub fn reconcile(
         Some(MappingState::Creating) => match (local.alive(), remote) {
             (Some(task), Some(remote)) => {
                 let base = adoption_base_remote_copy(rules, task, remote);
-                Plan::Merge(merge(
+                let mut merged = merge(
                     binding,
                     rules,
                     task,
@@ -122,7 +127,9 @@ pub fn reconcile(
                     &base,
                     true,
                     MergeFlags::default(),
-                ))
+                );
+                merged.mark = remote.marker.is_none();
+                Plan::Merge(merged)
             }
             (Some(task), None) => Plan::CreateRemote {
                 fields: local_fields(task),
@@ -292,6 +299,7 @@ fn active(
                 }
                 Plan::Merge(Merge {
                     link: false,
+                    mark: false,
                     local: Some(fields.clone()),
                     undelete_local: true,
                     remote_patch: FieldMap::new(),
@@ -460,6 +468,7 @@ fn merge(
     }
     Merge {
         link,
+        mark: false,
         local: (merged != local).then_some(merged),
         undelete_local: false,
         remote_patch,

@@ -46,13 +46,30 @@ pub trait RemoteTasks: Send + Sync {
         rules: &SideRules,
         local_id: &str,
     ) -> impl Future<Output = Result<Option<RemoteTask>, GraphError>> + Send;
-    /// Creates a task carrying the marker of `local_id`, with side-canonical `fields`.
+    /// Creates a task for `local_id` with side-canonical `fields`, in as few requests as the
+    /// side allows. To Do takes the marker in the create itself (one POST, graph-facts §3.1), so
+    /// the task comes back marked and complete. Planner takes it only in the task details, a
+    /// resource of its own (§2.4): the task comes back from its POST **unmarked**, and the
+    /// caller records its id before [`RemoteTasks::complete_create`] writes the rest, so that a
+    /// failure or a crash in between resumes this task instead of creating a second one.
     fn create(
         &self,
         binding: &Binding,
         rules: &SideRules,
         local_id: &str,
         fields: &FieldMap,
+    ) -> impl Future<Output = Result<RemoteTask, GraphError>> + Send;
+    /// Finishes a task that `create` returned unmarked (or that a create left unmarked before
+    /// a failure): sends `patch` (side-canonical values, diffed against `current` as
+    /// [`RemoteTasks::patch`] does) together with the marker of `local_id`, and returns the task
+    /// with its final ETags. On Planner the marker, notes and checklist are one details write.
+    fn complete_create(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        local_id: &str,
+        current: &RemoteTask,
+        patch: &FieldMap,
     ) -> impl Future<Output = Result<RemoteTask, GraphError>> + Send;
     /// Sends `patch` (side-canonical values); `current` supplies the ETags and the values the
     /// open types are diffed against. `Conflict` on a stale ETag (Planner).
@@ -650,21 +667,63 @@ impl RemoteTasks for GraphClient {
                     .collect();
                 new.applied_categories = task_part.applied_categories.unwrap_or_default();
                 let created = planner.create_task(&new).await?;
-                // The marker, notes and checklist go into the details in one write (their own
-                // resource with its own ETag, graph-facts §2.4).
-                let details = planner.get_task_details(&created.id).await?;
-                let etag = details.etag.clone().ok_or_else(|| {
-                    GraphError::Protocol("task details arrived without an ETag".to_owned())
-                })?;
-                let mut details_patch = planner_details_patch(fields, &empty);
+                // No details yet (their own resource, §2.4): notes, checklist and the marker
+                // come with `complete_create`, once the caller has recorded this id.
+                let details = PlannerTaskDetails {
+                    id: created.id.clone(),
+                    description: None,
+                    preview_type: None,
+                    checklist: BTreeMap::new(),
+                    references: BTreeMap::new(),
+                    etag: None,
+                };
+                Ok(planner_remote(&created, &details, rules))
+            }
+        }
+    }
+
+    async fn complete_create(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        local_id: &str,
+        current: &RemoteTask,
+        patch: &FieldMap,
+    ) -> Result<RemoteTask, GraphError> {
+        match binding.remote {
+            // The marker went with the create (§3.1): only what differs is left to send.
+            RemoteKind::Todo if patch.is_empty() => Ok(current.clone()),
+            RemoteKind::Todo => self.patch(binding, rules, current, patch).await,
+            RemoteKind::Planner => {
+                let planner = self.planner();
+                let task_patch = planner_task_patch(patch, &current.fields, rules);
+                if !task_patch_is_empty(&task_patch) {
+                    // Only when the local task changed after the POST (a resumed create); the
+                    // read below brings its new ETag.
+                    let etag = current.task_etag.as_deref().unwrap_or("");
+                    planner.update_task(&current.id, etag, &task_patch).await?;
+                }
+                let details_etag = match &current.details_etag {
+                    Some(etag) => etag.clone(),
+                    None => planner
+                        .get_task_details(&current.id)
+                        .await?
+                        .etag
+                        .ok_or_else(|| {
+                            GraphError::Protocol("task details arrived without an ETag".to_owned())
+                        })?,
+                };
+                // The marker, notes and checklist in one write (If-Match: a person's edit of
+                // the details meanwhile answers 412 and the caller merges again).
+                let mut details_patch = planner_details_patch(patch, &current.fields);
                 let (key, reference) = planner_marker_reference(local_id);
                 details_patch.references = Some(BTreeMap::from([(key, Some(reference))]));
                 let details = planner
-                    .update_task_details(&created.id, &etag, &details_patch)
+                    .update_task_details(&current.id, &details_etag, &details_patch)
                     .await?;
                 // The details write changed the task's ETag (reference count): read it back so
                 // the mapping records the ETag the next echo will carry.
-                let task = planner.get_task(&created.id).await?;
+                let task = planner.get_task(&current.id).await?;
                 Ok(planner_remote(&task, &details, rules))
             }
         }

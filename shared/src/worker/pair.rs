@@ -90,10 +90,12 @@ where
     let rules = rules_of(binding);
     let rounds = deps.settings.max_merge_rounds.max(1);
     let mut last_stale = String::new();
+    let mut local_id = None;
     for _ in 0..rounds {
         let Some((pair, invalid)) = read_pair(deps, binding, &rules, &key).await? else {
             return Ok(MessageOutcome::Unchanged);
         };
+        local_id = Some(pair.local_id.clone());
         let local = match (&pair.local, &invalid) {
             (_, Some(reason)) => LocalSide::Invalid(reason),
             (Some(t), None) => LocalSide::Present(t),
@@ -125,10 +127,49 @@ where
             Err(e) => return Err(exec_failure(binding, e)),
         }
     }
+    let reason = format!("still racing after {rounds} rounds: {last_stale}");
+    if let Some(local_id) = local_id {
+        record_last_error(deps, binding, &local_id, &reason).await;
+    }
     Err(WorkerError::Retry {
-        reason: format!("still racing after {rounds} rounds: {last_stale}"),
+        reason,
         after: None,
     })
+}
+
+/// Puts why the pair could not be settled on its mapping (`last_error`, which the CLI shows),
+/// not only in the dead-letter record the last receive writes. Best effort: the message is
+/// retried either way, and a mapping that changed meanwhile means the race is moving.
+async fn record_last_error<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
+    binding: &Binding,
+    local_id: &str,
+    reason: &str,
+) where
+    S: SyncStore,
+{
+    let mapping = match deps
+        .sync
+        .mapping_by_local(&binding.local_list_id, local_id)
+        .await
+    {
+        Ok(Some(m)) if m.last_error.as_deref() != Some(reason) => m,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the mapping to record the failure");
+            return;
+        }
+    };
+    let mut next = mapping.clone();
+    next.last_error = Some(reason.to_owned());
+    next.updated_at = Utc::now();
+    if let Err(e) = deps
+        .sync
+        .save_mapping(&next, Some(mapping.revision), None)
+        .await
+    {
+        tracing::warn!(error = %e, "could not record the failure on the mapping");
+    }
 }
 
 /// What the worker would do for one pair, without writing anything (reads both sides and the
