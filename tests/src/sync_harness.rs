@@ -353,10 +353,14 @@ impl SyncWorld {
 
 /// A sync store that fails the first write recording a created remote task (state `active`
 /// after `creating`), as if the worker died between the remote create and the mapping write.
+/// [`CrashAfterCreate::refusing_the_id_record`] fails instead the write that records a new
+/// Planner task's id on the claim (state still `creating`), as a store outage would.
 #[derive(Clone)]
 pub struct CrashAfterCreate<S> {
     pub inner: S,
     pub armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The state of the write that fails (with a remote id).
+    pub failing_state: tasksync::sync::MappingState,
 }
 
 impl<S> CrashAfterCreate<S> {
@@ -364,6 +368,14 @@ impl<S> CrashAfterCreate<S> {
         Self {
             inner,
             armed: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            failing_state: tasksync::sync::MappingState::Active,
+        }
+    }
+
+    pub fn refusing_the_id_record(inner: S) -> Self {
+        Self {
+            failing_state: tasksync::sync::MappingState::Creating,
+            ..Self::new(inner)
         }
     }
 }
@@ -441,7 +453,7 @@ impl<S: MappingStore> MappingStore for CrashAfterCreate<S> {
         expected_revision: Option<u64>,
         replaced_remote_id: Option<&str>,
     ) -> Result<u64, tasksync::ports::StoreError> {
-        if mapping.state == tasksync::sync::MappingState::Active
+        if mapping.state == self.failing_state
             && mapping.remote_id.is_some()
             && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst)
         {

@@ -1066,3 +1066,43 @@ async fn a_crash_between_the_planner_post_and_its_details_write_leaves_one_task(
     assert_eq!(assert_one_complete_task(&w, &b).await, remote_id);
     w.emulator.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planner_task_whose_id_cannot_be_recorded_is_taken_back() {
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-create-unrecorded", "ops").await;
+    let failing = WorkerDeps::new(
+        CrashAfterCreate::refusing_the_id_record(w.sync.clone()),
+        w.tasks.clone(),
+        w.graph.clone(),
+        w.queue.clone(),
+    );
+    w.app_writes(&rich_task("X-1")).await;
+    assert_eq!(w.drain_with(&failing).await.failed, 1);
+    // Nothing names the new task, so it was deleted rather than left for a second create.
+    assert!(w.planner_tasks(&b).await.is_empty(), "no unrecorded task");
+    let counters = w.graph.counters();
+    assert_eq!(counters.total("planner.create_task"), 1);
+    assert_eq!(counters.get("planner.delete_task", Outcome::Success), 1);
+    let claim = w.mapping("ops", "X-1").await.unwrap();
+    assert_eq!(claim.state, MappingState::Creating);
+    assert_eq!(claim.remote_id, None);
+
+    // The next delivery, once the claim's patience is over, creates the task.
+    let mut retry = w.worker();
+    retry.settings.claim_patience = std::time::Duration::ZERO;
+    w.send(w.pipe_hint("ops", "X-1")).await;
+    assert_eq!(w.drain_with(&retry).await.failed, 0);
+    let tasks = w.planner_tasks(&b).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let m = w.mapping("ops", "X-1").await.unwrap();
+    assert_eq!(m.state, MappingState::Active);
+    assert_eq!(m.remote_id.as_deref(), tasks[0]["id"].as_str());
+    let (_, d) = w
+        .planner_task(tasks[0]["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(d["references"].as_object().map(|r| r.len()), Some(1));
+    assert_eq!(d["description"], "Rack B, after 18:00");
+    w.emulator.shutdown();
+}
