@@ -62,7 +62,9 @@ pub trait RemoteTasks: Send + Sync {
     /// Finishes a task that `create` returned unmarked (or that a create left unmarked before
     /// a failure): sends `patch` (side-canonical values, diffed against `current` as
     /// [`RemoteTasks::patch`] does) together with the marker of `local_id`, and returns the task
-    /// with its final ETags. On Planner the marker, notes and checklist are one details write.
+    /// with its final ETags. On Planner the marker, notes and checklist are one details write
+    /// (its ETag read first unless `current` carries it). To Do's marker went with its create,
+    /// so there only `patch` is sent.
     fn complete_create(
         &self,
         binding: &Binding,
