@@ -4,7 +4,8 @@
 //! and on the in-memory store, at several concurrencies.
 //!
 //! `cargo run --release -p tasksync-tests --example scheduler_sweep` (about ten minutes; starts
-//! moto and the emulator itself; `-- --sweeps-only` skips the 1,000 bindings). Prints markdown
+//! moto and the emulator itself; `-- --sweeps-only` skips the 1,000 bindings, `--bindings-only`
+//! the single sweeps). Prints markdown
 //! tables.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use graph_emulator::EmulatorConfig;
 use serde_json::json;
 use tasksync::model::{Binding, RemoteKind};
-use tasksync::ports::{BindingSave, ScheduleStore};
+use tasksync::ports::{BindingSave, RemoteEtagIndex, ScheduleStore};
 use tasksync::queue::MemoryHintQueue;
 use tasksync::scheduler::sweep::sweep_binding;
 use tasksync::scheduler::{BindingSchedule, RunContext, SchedulerDeps, run_tick};
@@ -57,10 +58,15 @@ async fn main() {
     );
     println!();
     println!(
-        "| plan size | changed | Graph calls | hints | median sweep time (of {ROUNDS}) | of which the Graph listing |"
+        "| plan size | changed | mapping | Graph calls | hints | median sweep time (of {ROUNDS}) | of which the Graph listing |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|");
-    for size in [100usize, 1_000, 5_000] {
+    println!("|---:|---:|---|---:|---:|---:|---:|");
+    let sizes: &[usize] = if std::env::args().any(|a| a == "--bindings-only") {
+        &[]
+    } else {
+        &[100, 1_000, 5_000]
+    };
+    for &size in sizes {
         let binding = world.planner_binding(&format!("bench-{size}"), size).await;
         let ids = world.record_plan_as_synced(&binding).await;
         let queue = MemoryHintQueue::new();
@@ -113,11 +119,43 @@ async fn main() {
                 queue.drain();
             }
             println!(
-                "| {size} | {changed} | {calls} | {hints} | {:.1} ms | {:.1} ms |",
+                "| {size} | {changed} | compared | {calls} | {hints} | {:.1} ms | {:.1} ms |",
                 median(times).as_secs_f64() * 1e3,
                 median(listing).as_secs_f64() * 1e3
             );
         }
+        // The changes above are now recorded, as the worker would; then the plan is unchanged
+        // between sweeps: the first compares and remembers the listing, the rest skip the mapping.
+        world.record_plan_as_synced(&binding).await;
+        let now = world.now().await;
+        let mut schedule = BindingSchedule::new(&binding.id, RemoteKind::Planner, now);
+        let mut times = Vec::new();
+        let mut calls = 0;
+        for round in 0..=ROUNDS {
+            let before = world.total_calls();
+            let started = Instant::now();
+            let stats = sweep_binding(
+                &world.store,
+                &queue,
+                &world.graph,
+                &world.settings,
+                &binding,
+                &mut schedule,
+                now,
+                false,
+            )
+            .await
+            .expect("sweep");
+            assert_eq!(stats.mapping_read, round == 0, "{stats:?}");
+            if round > 0 {
+                times.push(started.elapsed());
+                calls = world.total_calls() - before;
+            }
+        }
+        println!(
+            "| {size} | 0 | listing unchanged since a quiet sweep (mapping not read) | {calls} | 0 | {:.1} ms | |",
+            median(times).as_secs_f64() * 1e3,
+        );
     }
 
     if std::env::args().any(|a| a == "--sweeps-only") {
@@ -126,10 +164,8 @@ async fn main() {
     }
     // 1,000 due bindings: plans of 5 tasks, mapping recorded, all due at once.
     println!();
-    println!(
-        "| 1,000 due bindings | concurrency | swept in one run | Graph calls | run time | per swept binding |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("1,000 due bindings (plans of 5 tasks, all synced):");
+    println!();
     let memory = MemoryStore::new();
     let mut bindings = Vec::new();
     for i in 0..1_000 {
@@ -187,50 +223,64 @@ async fn main() {
             memory.put_raw_sync_item(item).expect("memory mapping");
         }
     }
-    let mut offset = 0i64;
-    for (store_name, concurrency) in [
-        ("memory", 1usize),
-        ("memory", 8),
-        ("memory", 32),
-        ("moto", 8),
-        ("moto", 32),
-    ] {
-        // Each configuration starts from schedules all due: enroll, then move the clock past
-        // every interval.
-        offset += 3_600;
-        let now = world.now().await + chrono::Duration::seconds(offset);
-        let mut settings = world.settings.clone();
-        settings.concurrency = concurrency;
-        let ctx = RunContext::new(now, Instant::now() + Duration::from_secs(58));
-        let calls_before = world.total_calls();
-        let started = Instant::now();
-        let report = if store_name == "memory" {
-            let deps = SchedulerDeps {
-                store: memory.clone(),
-                queue: MemoryHintQueue::new(),
-                graph: world.graph.clone(),
-                settings,
-            };
-            run_tick(&deps, &ctx).await
-        } else {
-            let deps = SchedulerDeps {
-                store: world.store.clone(),
-                queue: MemoryHintQueue::new(),
-                graph: world.graph.clone(),
-                settings,
-            };
-            run_tick(&deps, &ctx).await
-        };
-        let elapsed = started.elapsed();
-        println!(
-            "| schedules on {store_name} | {concurrency} | {} of {} | {} | {:.1} s | {:.1} ms |",
-            report.bindings_swept,
-            report.bindings_due,
-            world.total_calls() - calls_before,
-            elapsed.as_secs_f64(),
-            elapsed.as_secs_f64() * 1e3 / f64::from(report.bindings_swept.max(1))
-        );
-        assert_eq!(report.store_errors, 0, "{report:?}");
+    println!(
+        "| store | concurrency | phase | runs until all 1,000 swept | swept per run | longest run | Graph calls | mapping reads |"
+    );
+    println!("|---|---:|---|---:|---|---:|---:|---:|");
+    // Each configuration starts an hour (past every interval and past the full-compare
+    // interval) after the last, so its first pass is cold: every binding compares its listing
+    // with the mapping. The second pass comes 31 minutes later (every plan due again, idle ones
+    // included, but the listings are unchanged and recently compared): the steady state. Runs
+    // are one simulated minute apart, as the schedule fires, each with the Lambda's 58 s.
+    let mut clock = world.now().await;
+    for (store_name, concurrency) in [("memory", 1usize), ("memory", 32), ("moto", 32)] {
+        clock += chrono::Duration::hours(2);
+        for phase in ["cold", "steady"] {
+            if phase == "steady" {
+                clock += chrono::Duration::minutes(31);
+            }
+            let mut settings = world.settings.clone();
+            settings.concurrency = concurrency;
+            let calls_before = world.total_calls();
+            let (mut swept, mut compared, mut runs) = (0u32, 0u32, 0u32);
+            let mut per_run = Vec::new();
+            let mut longest = Duration::ZERO;
+            while swept < 1_000 && runs < 30 {
+                runs += 1;
+                let ctx = RunContext::new(clock, Instant::now() + Duration::from_secs(58));
+                let started = Instant::now();
+                let report = if store_name == "memory" {
+                    let deps = SchedulerDeps {
+                        store: memory.clone(),
+                        queue: MemoryHintQueue::new(),
+                        graph: world.graph.clone(),
+                        settings: settings.clone(),
+                    };
+                    run_tick(&deps, &ctx).await
+                } else {
+                    let deps = SchedulerDeps {
+                        store: world.store.clone(),
+                        queue: MemoryHintQueue::new(),
+                        graph: world.graph.clone(),
+                        settings: settings.clone(),
+                    };
+                    run_tick(&deps, &ctx).await
+                };
+                longest = longest.max(started.elapsed());
+                assert_eq!(report.store_errors, 0, "{report:?}");
+                assert_eq!(report.hints_enqueued, 0, "{report:?}");
+                swept += report.bindings_swept;
+                compared += report.sweeps_compared;
+                per_run.push(report.bindings_swept.to_string());
+                clock += chrono::Duration::minutes(1);
+            }
+            println!(
+                "| {store_name} | {concurrency} | {phase} | {runs} | {} | {:.1} s | {} | {compared} |",
+                per_run.join(", "),
+                longest.as_secs_f64(),
+                world.total_calls() - calls_before,
+            );
+        }
     }
     let scheduled = world
         .store
@@ -240,5 +290,34 @@ async fn main() {
         .len();
     println!();
     println!("schedules on moto: {scheduled}");
+    // What one mapping-index query (the read a cold sweep adds) costs on this moto table, alone.
+    let mut times = Vec::new();
+    for binding in bindings.iter().take(20) {
+        let started = Instant::now();
+        let mapped = world
+            .store
+            .mapped_remote_etags(&binding.id)
+            .await
+            .expect("mapping index");
+        times.push(started.elapsed());
+        assert_eq!(mapped.len(), 5);
+    }
+    let mut items = 0;
+    let mut pages = world
+        .aws
+        .dynamodb
+        .scan()
+        .table_name(world.aws.resources.sync_table())
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        items += page.expect("count").count();
+    }
+    println!(
+        "one mapping-index query on moto (5 items returned, sync table of {} items, nothing else running): median {:.1} ms of 20",
+        items,
+        median(times).as_secs_f64() * 1e3
+    );
     world.emulator.shutdown();
 }
