@@ -842,8 +842,8 @@ pub async fn operator_records_contract(
     loop {
         let issues = store.all_sync_issues().await.unwrap();
         let reasons = store.all_dead_letter_reasons().await.unwrap();
-        let issue_listed = issues.iter().any(|i| *i == issue);
-        let reason_listed = reasons.iter().any(|r| *r == reason);
+        let issue_listed = issues.contains(&issue);
+        let reason_listed = reasons.contains(&reason);
         if issue_listed && reason_listed {
             assert!(issues.iter().all(|i| i.task_id != "damaged"), "{issues:?}");
             assert!(
