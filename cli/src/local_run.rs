@@ -138,33 +138,6 @@ pub struct DemoReport {
     pub agent_planner_echo: Settled,
 }
 
-/// Graph creates, updates and deletes so far (operation names say what they do).
-fn graph_writes(graph: &GraphClient) -> u64 {
-    graph
-        .counters()
-        .snapshot()
-        .iter()
-        .filter(|((op, _), _)| {
-            op.rsplit('.').next().is_some_and(|name| {
-                ["create", "update", "delete"]
-                    .iter()
-                    .any(|verb| name.starts_with(verb))
-            })
-        })
-        .map(|(_, n)| *n)
-        .sum()
-}
-
-fn graph_calls(graph: &GraphClient) -> u64 {
-    graph
-        .counters()
-        .snapshot()
-        .iter()
-        .filter(|((op, _), _)| *op != "token")
-        .map(|(_, n)| *n)
-        .sum()
-}
-
 impl LocalSystem {
     /// Starts the emulator, serves the webhook and wires the worker and the stream forwarder.
     pub async fn start() -> Result<Self, LocalRunError> {
@@ -255,7 +228,10 @@ impl LocalSystem {
         out: &mut impl Write,
     ) -> Result<Settled, LocalRunError> {
         let deadline = Instant::now() + timeout;
-        let (calls, writes) = (graph_calls(&self.graph), graph_writes(&self.graph));
+        let (calls, writes) = (
+            self.graph.counters().requests(),
+            self.graph.counters().task_writes(),
+        );
         let mut messages = 0;
         loop {
             let idle = self.emulator.state.delivery.wait_idle(timeout).await;
@@ -265,8 +241,8 @@ impl LocalSystem {
             if idle && round.forwarded == 0 && round.pumped.received == 0 {
                 return Ok(Settled {
                     messages,
-                    graph_calls: graph_calls(&self.graph) - calls,
-                    graph_writes: graph_writes(&self.graph) - writes,
+                    graph_calls: self.graph.counters().requests() - calls,
+                    graph_writes: self.graph.counters().task_writes() - writes,
                 });
             }
             if Instant::now() >= deadline {
@@ -438,7 +414,7 @@ pub async fn run_demo(
     )?;
 
     let mut person_steps = Vec::new();
-    let writes_before = graph_writes(&system.graph);
+    let writes_before = system.graph.counters().task_writes();
     let created = control
         .create_todo_task(
             &list_id,
@@ -493,10 +469,10 @@ pub async fn run_demo(
     person_steps.push(task);
     let person_echo = system.settle(step_timeout, out).await?;
     show_echo(&person_echo, out)?;
-    let person_graph_writes = graph_writes(&system.graph) - writes_before;
+    let person_graph_writes = system.graph.counters().task_writes() - writes_before;
 
     // An application's agent writes the task store; the stream and the pipe carry the change.
-    let writes_before = graph_writes(&system.graph);
+    let writes_before = system.graph.counters().task_writes();
     let agent_task = system
         .agent_writes(LocalTask {
             notes: "Two pumps for site B".to_owned(),
@@ -520,7 +496,7 @@ pub async fn run_demo(
             system.remote_id(TODO_LIST, AGENT_TASK).await
         })
         .await?;
-    let agent_todo_writes = graph_writes(&system.graph) - writes_before;
+    let agent_todo_writes = system.graph.counters().task_writes() - writes_before;
     let agent_todo_task = control
         .call(
             reqwest::Method::GET,
@@ -557,7 +533,7 @@ pub async fn run_demo(
         out,
         "8. Binding {PLANNER_BINDING:?}: local list {PLANNER_LIST:?} <-> Planner plan \"Operations\""
     )?;
-    let writes_before = graph_writes(&system.graph);
+    let writes_before = system.graph.counters().task_writes();
     let agent_planner_local = system
         .agent_writes(LocalTask {
             notes: "Check the pressure valves".to_owned(),
@@ -581,7 +557,7 @@ pub async fn run_demo(
             system.remote_id(PLANNER_LIST, AGENT_TASK).await
         })
         .await?;
-    let agent_planner_writes = graph_writes(&system.graph) - writes_before;
+    let agent_planner_writes = system.graph.counters().task_writes() - writes_before;
     let planner_api = system.observer.planner();
     let agent_planner_task = serde_json::to_value(planner_api.get_task(&planner_id).await?)
         .map_err(|_| LocalRunError::Shape("a Planner task"))?;

@@ -45,17 +45,6 @@ pub struct SyncWorld {
     pub stream: StreamForwarder,
 }
 
-/// Graph writes (creates, updates, deletes) counted by the client, by operation name.
-pub const GRAPH_WRITES: &[&str] = &[
-    "todo.create_task",
-    "todo.update_task",
-    "todo.delete_task",
-    "planner.create_task",
-    "planner.update_task",
-    "planner.update_task_details",
-    "planner.delete_task",
-];
-
 impl SyncWorld {
     pub async fn start() -> Self {
         let aws = provisioned()
@@ -222,21 +211,12 @@ impl SyncWorld {
 
     /// Graph writes so far (every attempt, whatever the outcome).
     pub fn graph_writes(&self) -> u64 {
-        GRAPH_WRITES
-            .iter()
-            .map(|op| self.graph.counters().total(op))
-            .sum()
+        self.graph.counters().task_writes()
     }
 
     /// All Graph requests so far (the token aside).
     pub fn graph_calls(&self) -> u64 {
-        self.graph
-            .counters()
-            .snapshot()
-            .iter()
-            .filter(|((op, _), _)| *op != "token")
-            .map(|(_, n)| *n)
-            .sum()
+        self.graph.counters().requests()
     }
 
     // ---- a person in the To Do and Planner apps ----

@@ -26,19 +26,8 @@ struct Cost {
     writes: u64,
 }
 
-/// The To Do checklist writes, which the harness's task-level write list does not name.
-const CHECKLIST_WRITES: &[&str] = &[
-    "todo.create_checklist_item",
-    "todo.update_checklist_item",
-    "todo.delete_checklist_item",
-];
-
 fn writes(w: &SyncWorld) -> u64 {
     w.graph_writes()
-        + CHECKLIST_WRITES
-            .iter()
-            .map(|op| w.graph.counters().total(op))
-            .sum::<u64>()
 }
 
 fn cost_since(w: &SyncWorld, before: &Cost) -> Cost {

@@ -86,11 +86,72 @@ impl CallCounters {
             .sum()
     }
 
+    /// Every Graph request so far, the token endpoint aside: what a sync step cost.
+    pub fn requests(&self) -> u64 {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .iter()
+            .filter(|((op, _), _)| *op != "token")
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// Writes to tasks (To Do and Planner creates, updates and deletes, of tasks, details and
+    /// checklist items), whatever their outcome: the number an echo must keep at zero. The
+    /// operation names say what they do, so a new write operation is counted without a list to
+    /// keep up to date.
+    pub fn task_writes(&self) -> u64 {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .iter()
+            .filter(|((op, _), _)| is_task_write(op))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
     /// A copy of every count, e.g. for emitting metrics.
     pub fn snapshot(&self) -> BTreeMap<(&'static str, Outcome), u64> {
         self.counts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+}
+
+fn is_task_write(operation: &str) -> bool {
+    match operation.split_once('.') {
+        Some(("todo" | "planner", name)) => ["create", "update", "delete"]
+            .iter()
+            .any(|verb| name.starts_with(verb)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_writes_are_the_task_creates_updates_and_deletes_and_requests_skip_the_token() {
+        let counters = CallCounters::default();
+        for op in [
+            "token",
+            "todo.get_task",
+            "todo.create_checklist_item",
+            "todo.update_task",
+            "planner.update_task_details",
+            "planner.delete_task",
+            "planner.list_plan_tasks",
+            "subscriptions.create",
+        ] {
+            counters.record(op, Outcome::Success);
+        }
+        counters.record("planner.update_task", Outcome::Conflict);
+        assert_eq!(
+            counters.task_writes(),
+            5,
+            "a refused write is still a write"
+        );
+        assert_eq!(counters.requests(), 8);
     }
 }
