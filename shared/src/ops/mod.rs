@@ -2,6 +2,11 @@
 //! ([`sync_issues`]), and the messages that died in the dead-letter queue with the reason the
 //! worker recorded beside each ([`dead_letters`]). Read-only: looking never changes what the sync
 //! does next. The `tasksync sync-issues` and `tasksync dlq` commands print these views.
+//! Each binding's health (subscription, sweeps, guard, breaker, lease) is [`binding_status`]
+//! (`tasksync status`); the one write an operator makes, releasing the deletions the
+//! mass-deletion guard withholds, is [`deletion_approval`] (`tasksync approve-deletions`).
 
+pub mod binding_status;
 pub mod dead_letters;
+pub mod deletion_approval;
 pub mod sync_issues;
