@@ -39,6 +39,8 @@ pub enum OpsCommandError {
     Queue(#[from] QueueError),
     #[error(transparent)]
     View(#[from] DeadLetterViewError),
+    #[error(transparent)]
+    Approval(#[from] tasksync::ops::deletion_approval::ApprovalError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
     #[error("cannot encode the output: {0}")]
@@ -163,7 +165,7 @@ pub fn dead_letters_table(letters: &[DeadLetter]) -> String {
 }
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
