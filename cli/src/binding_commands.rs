@@ -155,7 +155,16 @@ fn row(s: &BindingStatus, now: DateTime<Utc>) -> Vec<String> {
         None if s.remote == "planner" => "- (no notifications)".to_owned(),
         None => dash(),
         Some(sub) => match (&sub.failure, &sub.id) {
-            (Some(f), _) => format!(
+            // A refused renewal leaves the old subscription serving until it expires.
+            (Some(f), Some(id)) => format!(
+                "{}, expires {}; FAILING ({}), retry {}",
+                id_suffix(id),
+                sub.expires_at
+                    .map_or_else(|| "-".to_owned(), |at| relative(at, now)),
+                attempts(f),
+                relative(f.next_retry, now)
+            ),
+            (Some(f), None) => format!(
                 "FAILING ({}), retry {}",
                 attempts(f),
                 relative(f.next_retry, now)
@@ -349,6 +358,25 @@ mod tests {
             "in 2d 22h"
         );
         assert_eq!(relative(at(86_400 + 59), now()), "in 1d");
+    }
+
+    #[test]
+    fn a_failing_renewal_still_shows_the_subscription_that_serves() {
+        let binding = Binding::todo("b", "team", "u", "list-1");
+        let mut s = BindingSchedule::new("b", RemoteKind::Todo, now());
+        s.subscription_id = Some("sub-0123456789".into());
+        s.subscription_expires_at = Some(now() + Duration::minutes(45));
+        s.subscription_failure = Some(Failure {
+            reason: "409 Conflict".into(),
+            attempts: 2,
+            next_retry: now() + Duration::minutes(2),
+        });
+        let status = BindingStatus::of(&binding, Some(&s), now());
+        let row = row(&status, now());
+        assert_eq!(
+            row.get(4).map(String::as_str),
+            Some("…23456789, expires in 45m; FAILING (2 attempts), retry in 2m")
+        );
     }
 
     #[test]
