@@ -53,6 +53,8 @@ fn remote_of(rules: &SideRules, fields: &FieldMap, etag: &str) -> RemoteTask {
         last_modified: Some(at(500)),
         completed_at: None,
         marker: None,
+        created_at: None,
+        created_by_this_app: false,
     }
 }
 

@@ -46,6 +46,11 @@ pub struct FaultSpec {
     /// How many matching requests the rule applies to; unlimited when absent.
     #[serde(default)]
     pub times: Option<u64>,
+    /// Run the handler first (its effects stay: a POST creates) and answer `status` instead of
+    /// its response: a write whose answer was lost on the way back (a gateway timeout, a
+    /// dropped connection). Needs `status`.
+    #[serde(default)]
+    pub after_handler: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +70,8 @@ pub struct FaultAction {
     pub latency: Option<Duration>,
     pub status: Option<StatusCode>,
     pub retry_after_secs: Option<u64>,
+    /// The handler runs and its response is replaced by `status`.
+    pub after_handler: bool,
 }
 
 #[derive(Default)]
@@ -81,6 +88,8 @@ pub enum FaultSpecError {
     NoEffect,
     #[error("status {0} is not an error status (use 400-599)")]
     BadStatus(u16),
+    #[error("`after_handler` needs `status` (the answer that replaces the handler's)")]
+    AfterHandlerWithoutStatus,
 }
 
 impl FaultState {
@@ -95,6 +104,9 @@ impl FaultState {
             && !(400..=599).contains(&s)
         {
             return Err(FaultSpecError::BadStatus(s));
+        }
+        if spec.after_handler && spec.status.is_none() {
+            return Err(FaultSpecError::AfterHandlerWithoutStatus);
         }
         self.next_id += 1;
         let rule = FaultRule {
@@ -160,6 +172,7 @@ impl FaultState {
             latency: rule.spec.latency_ms.map(Duration::from_millis),
             status,
             retry_after_secs,
+            after_handler: rule.spec.after_handler,
         })
     }
 }
@@ -282,6 +295,7 @@ mod tests {
             omit_retry_after: false,
             latency_ms: None,
             times,
+            after_handler: false,
         }
     }
 
@@ -337,6 +351,14 @@ mod tests {
         assert!(matches!(
             f.add(spec("/a", 200, None)),
             Err(FaultSpecError::BadStatus(200))
+        ));
+        let mut s = spec("/a", 429, None);
+        s.status = None;
+        s.latency_ms = Some(5);
+        s.after_handler = true;
+        assert!(matches!(
+            f.add(s),
+            Err(FaultSpecError::AfterHandlerWithoutStatus)
         ));
     }
 }

@@ -247,6 +247,11 @@ async fn with_faults(
         tokio::time::sleep(latency).await;
     }
     match action.status {
+        Some(status) if action.after_handler => {
+            // The write happens; its answer is lost on the way back.
+            drop(next.run(request).await);
+            fault_response(status, action.retry_after_secs, path)
+        }
         Some(status) => fault_response(status, action.retry_after_secs, path),
         None => next.run(request).await,
     }

@@ -16,7 +16,7 @@ use chrono::Utc;
 
 use super::fields::{FieldMap, SideRules, apply_to_local};
 use super::mapping::{Conflict, Mapping, MappingState};
-use super::reconcile::{Merge, Plan, RemoteTask};
+use super::reconcile::{LEFT_FOR_ITS_CREATE, Merge, Plan, RemoteTask};
 use super::records::SyncIssue;
 use super::remote::RemoteTasks;
 use crate::graph::GraphError;
@@ -32,6 +32,10 @@ pub struct Pair {
     pub local: Option<LocalTask>,
     pub remote: Option<RemoteTask>,
     pub mapping: Option<Mapping>,
+    /// Further orphans of this pair's create (unmarked, ours, same title, created since the
+    /// claim; `remote` is the oldest): the adoption deletes them first (docs/sync-engine.md,
+    /// "Crash points and races").
+    pub redundant_orphans: Vec<RemoteTask>,
 }
 
 /// What the executor did.
@@ -132,7 +136,18 @@ where
 {
     match plan {
         Plan::Nothing { .. } => Ok(Executed::Nothing),
-        Plan::Skip { why } => Ok(Executed::Skipped { why: why.clone() }),
+        Plan::Skip { why } => {
+            if why == LEFT_FOR_ITS_CREATE
+                && let Some(remote) = &pair.remote
+            {
+                tracing::warn!(
+                    binding_id = %binding.id,
+                    remote_id = %remote.id,
+                    "unmarked task created by this application: not imported, left for its create's retry to adopt"
+                );
+            }
+            Ok(Executed::Skipped { why: why.clone() })
+        }
         Plan::RecordInvalid { reason } => record_invalid(deps, binding, pair, reason).await,
         Plan::CreateRemote { fields } => create_remote(deps, binding, rules, pair, fields).await,
         Plan::CreateLocal { fields } => create_local(deps, binding, pair, fields).await,
@@ -313,8 +328,17 @@ where
             }
             Err(e) => {
                 // Nobody can find an unmarked task that is not recorded: take it back (the
-                // claim was lost to another worker, or the store failed).
-                if let Err(d) = deps.graph.delete(binding, &created).await {
+                // claim was lost to another worker, or the store failed) — unless a retry
+                // adopted it as an orphan meanwhile and a mapping names it now.
+                let adopted = matches!(
+                    deps.sync
+                        .mapping_by_remote(binding.remote, &created.id)
+                        .await,
+                    Ok(Some(_))
+                );
+                if adopted {
+                    tracing::warn!(remote_id = %created.id, "the new task was adopted by another attempt; kept");
+                } else if let Err(d) = deps.graph.delete(binding, &created).await {
                     tracing::warn!(remote_id = %created.id, error = %d, "could not delete an unrecorded new task");
                 }
                 return Err(e.into());
@@ -424,6 +448,14 @@ where
     };
     // 1. Remote first: a 412 here costs nothing on the local side. An unmarked task of this
     //    pair's create gets the marker with the patch, which finishes that create.
+    //    Further orphans of that create go first, so a crash in between leaves the oldest one
+    //    for the next retry to adopt.
+    if merge.mark {
+        for orphan in &pair.redundant_orphans {
+            tracing::warn!(binding_id = %binding.id, task_id = %pair.local_id, remote_id = %orphan.id, "deleting a redundant orphan of this task's create");
+            deps.graph.delete(binding, orphan).await?;
+        }
+    }
     let patched = !merge.remote_patch.is_empty() || merge.mark;
     let remote_after = if patched {
         let written = if merge.mark {

@@ -25,7 +25,16 @@ pub struct RemoteTask {
     pub completed_at: Option<DateTime<Utc>>,
     /// The local id in the creation marker.
     pub marker: Option<String>,
+    /// When the remote side says it was created (Planner's `createdDateTime`, §2.1).
+    pub created_at: Option<DateTime<Utc>>,
+    /// Created by this application (Planner's `createdBy.application.id` is our client id).
+    /// Unmarked, such a task can only be a create of ours whose answer or record was lost
+    /// (docs/sync-engine.md, "Crash points and races"): it is left for that create to adopt.
+    pub created_by_this_app: bool,
 }
+
+/// Why an unmapped, unmarked task this application created is not imported.
+pub const LEFT_FOR_ITS_CREATE: &str = "an unmarked task this application created: the orphan of a create whose answer was lost, left for that create's retry to adopt";
 
 impl RemoteTask {
     fn is_completed(&self) -> bool {
@@ -217,6 +226,12 @@ fn unmapped(
             } else if matches!(local, LocalSide::Present(_)) {
                 Plan::Nothing {
                     why: "the local task of this id was deleted before it was ever mapped",
+                }
+            } else if remote.created_by_this_app {
+                // Importing it would give the local task a second remote copy; the retry of
+                // its create adopts it instead.
+                Plan::Skip {
+                    why: LEFT_FOR_ITS_CREATE.to_owned(),
                 }
             } else if remote.is_completed() && !binding.import_completed {
                 Plan::Skip {

@@ -46,6 +46,23 @@ pub trait RemoteTasks: Send + Sync {
         rules: &SideRules,
         local_id: &str,
     ) -> impl Future<Output = Result<Option<RemoteTask>, GraphError>> + Send;
+    /// What earlier attempts of the create of `local_id` left in the container, for a retry
+    /// whose claim holds no remote id: the task with its marker, or else the unmarked tasks this
+    /// application created (Planner: a POST whose answer was lost leaves one, docs/sync-engine.md
+    /// "Crash points and races"). One listing, the one `find_by_marker` makes.
+    fn find_earlier_create(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        local_id: &str,
+    ) -> impl Future<Output = Result<EarlierCreate, GraphError>> + Send {
+        async move {
+            Ok(EarlierCreate {
+                marked: self.find_by_marker(binding, rules, local_id).await?,
+                unmarked_own: Vec::new(),
+            })
+        }
+    }
     /// Creates a task for `local_id` with side-canonical `fields`, in as few requests as the
     /// side allows. To Do takes the marker in the create itself (one POST, graph-facts §3.1), so
     /// the task comes back marked and complete. Planner takes it only in the task details, a
@@ -88,6 +105,41 @@ pub trait RemoteTasks: Send + Sync {
         binding: &Binding,
         current: &RemoteTask,
     ) -> impl Future<Output = Result<(), GraphError>> + Send;
+}
+
+/// See [`RemoteTasks::find_earlier_create`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EarlierCreate {
+    pub marked: Option<RemoteTask>,
+    /// Unmarked tasks this application created (only looked for when nothing is marked).
+    pub unmarked_own: Vec<RemoteTask>,
+}
+
+/// How far Planner's clock (`createdDateTime`) may run behind ours (the claim's `updated_at`)
+/// without hiding an orphan from its create's retry. Both are NTP-synced; a minute is ample.
+pub const CREATE_CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The orphans a create's retry may adopt, oldest first: unmarked tasks this application
+/// created, with the local task's `title` (side-canonical), created at or after the claim was
+/// last written (the claim is written just before each POST) less [`CREATE_CLOCK_SKEW`]. The
+/// caller still drops those another mapping names.
+pub fn orphans_of_claim(
+    claim_written: chrono::DateTime<chrono::Utc>,
+    title: &Value,
+    candidates: Vec<RemoteTask>,
+) -> Vec<RemoteTask> {
+    let since = claim_written - CREATE_CLOCK_SKEW;
+    let mut found: Vec<RemoteTask> = candidates
+        .into_iter()
+        .filter(|t| {
+            t.marker.is_none()
+                && t.created_by_this_app
+                && t.fields.get(&Field::Title) == Some(title)
+                && t.created_at.is_some_and(|at| at >= since)
+        })
+        .collect();
+    found.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+    found
 }
 
 // ---- To Do ----
@@ -138,6 +190,9 @@ pub fn todo_remote(task: &TodoTask, rules: &SideRules) -> RemoteTask {
             .as_ref()
             .and_then(|d| d.to_utc().ok()),
         marker: task.marker().map(str::to_owned),
+        created_at: task.created_date_time,
+        // To Do takes the marker in the create itself: no unmarked task of ours can exist.
+        created_by_this_app: false,
     }
 }
 
@@ -379,6 +434,9 @@ pub fn planner_remote(
         last_modified: None,
         completed_at: task.completed_date_time,
         marker: details.marker(),
+        created_at: task.created_date_time,
+        // Only the Graph client knows its own application id (`GraphClient::planner_task`).
+        created_by_this_app: false,
     }
 }
 
@@ -508,6 +566,22 @@ fn task_patch_is_empty(p: &PlannerTaskPatch) -> bool {
     *p == PlannerTaskPatch::default()
 }
 
+impl GraphClient {
+    /// [`planner_remote`], plus whether this application created it (its client id in
+    /// `createdBy.application.id`, as Graph fills it for app-only calls).
+    fn planner_task(
+        &self,
+        task: &PlannerTask,
+        details: &PlannerTaskDetails,
+        rules: &SideRules,
+    ) -> RemoteTask {
+        let mut remote = planner_remote(task, details, rules);
+        remote.created_by_this_app =
+            task.creating_application() == Some(self.settings().client_id.as_str());
+        remote
+    }
+}
+
 impl RemoteTasks for GraphClient {
     async fn get(
         &self,
@@ -531,7 +605,7 @@ impl RemoteTasks for GraphClient {
                     Ok(task) => planner
                         .get_task_details(remote_id)
                         .await
-                        .map(|d| planner_remote(&task, &d, rules)),
+                        .map(|d| self.planner_task(&task, &d, rules)),
                     Err(e) => Err(e),
                 }
             }
@@ -564,7 +638,7 @@ impl RemoteTasks for GraphClient {
                 {
                     Ok(tasks) if tasks.iter().all(|t| t.details.is_some()) => Ok(tasks
                         .iter()
-                        .filter_map(|t| t.details.as_ref().map(|d| planner_remote(t, d, rules)))
+                        .filter_map(|t| t.details.as_ref().map(|d| self.planner_task(t, d, rules)))
                         .collect()),
                     Ok(_) | Err(GraphError::BadRequest { .. }) => {
                         // The expansion is undocumented for listings (DESIGN.md): read the
@@ -577,7 +651,7 @@ impl RemoteTasks for GraphClient {
                         let mut out = Vec::with_capacity(tasks.len());
                         for (task, (_, d)) in tasks.iter().zip(details) {
                             match d {
-                                Ok(d) => out.push(planner_remote(task, &d, rules)),
+                                Ok(d) => out.push(self.planner_task(task, &d, rules)),
                                 Err(GraphError::NotFound) => {}
                                 Err(e) => return Err(e),
                             }
@@ -607,6 +681,36 @@ impl RemoteTasks for GraphClient {
                 .await?
                 .into_iter()
                 .find(|t| t.marker.as_deref() == Some(local_id))),
+        }
+    }
+
+    async fn find_earlier_create(
+        &self,
+        binding: &Binding,
+        rules: &SideRules,
+        local_id: &str,
+    ) -> Result<EarlierCreate, GraphError> {
+        match binding.remote {
+            RemoteKind::Todo => Ok(EarlierCreate {
+                marked: self.find_by_marker(binding, rules, local_id).await?,
+                unmarked_own: Vec::new(),
+            }),
+            RemoteKind::Planner => {
+                let tasks = self.list(binding, rules).await?;
+                if let Some(marked) = tasks.iter().find(|t| t.marker.as_deref() == Some(local_id)) {
+                    return Ok(EarlierCreate {
+                        marked: Some(marked.clone()),
+                        unmarked_own: Vec::new(),
+                    });
+                }
+                Ok(EarlierCreate {
+                    marked: None,
+                    unmarked_own: tasks
+                        .into_iter()
+                        .filter(|t| t.marker.is_none() && t.created_by_this_app)
+                        .collect(),
+                })
+            }
         }
     }
 

@@ -3,12 +3,15 @@
 //! decide again, a bounded number of times.
 
 use chrono::Utc;
+use serde_json::json;
 
 use super::{MessageOutcome, SyncStore, TaskStore, WorkerDeps, WorkerError};
 use crate::graph::GraphError;
 use crate::graph::models::CalendarZone;
 use crate::model::{Binding, LocalTask};
 use crate::ports::StoreError;
+use crate::sync::fields::Field;
+use crate::sync::remote::orphans_of_claim;
 use crate::sync::{
     ExecDeps, ExecError, Executed, LocalSide, Mapping, MappingState, Pair, Plan, RemoteTask,
     RemoteTasks, SideRules, execute, reconcile,
@@ -258,6 +261,7 @@ where
                     local: local.task,
                     remote,
                     mapping,
+                    redundant_orphans: Vec::new(),
                 },
                 local.invalid,
             )))
@@ -278,13 +282,16 @@ where
             if mapping.is_none() && local.task.as_ref().is_some_and(|t| t.deleted) {
                 return Ok(None);
             }
-            let remote = remote_of_mapping(deps, binding, rules, mapping.as_ref()).await?;
+            let (remote, redundant_orphans) =
+                remote_of_mapping(deps, binding, rules, mapping.as_ref(), local.task.as_ref())
+                    .await?;
             Ok(Some((
                 Pair {
                     local_id: local_id.clone(),
                     local: local.task,
                     remote,
                     mapping,
+                    redundant_orphans,
                 },
                 local.invalid,
             )))
@@ -292,49 +299,82 @@ where
     }
 }
 
-/// The remote task a mapping points to; for a claim without a remote id, the task found by its
-/// marker (a create that happened before a crash).
+/// The remote task a mapping points to; for a claim without a remote id, what an earlier
+/// attempt of the create left: the task with its marker, or else (Planner) an orphan of a POST
+/// whose answer was lost — an unmarked task this application created since the claim, with the
+/// local task's title, that no mapping names. Several such orphans: the oldest is adopted and
+/// the others come back second, for the adoption to delete (docs/sync-engine.md, "Crash points
+/// and races"). The search reuses the one listing the marker search makes.
 async fn remote_of_mapping<S, T, G, Q, C>(
     deps: &WorkerDeps<S, T, G, Q, C>,
     binding: &Binding,
     rules: &SideRules,
     mapping: Option<&Mapping>,
-) -> Result<Option<RemoteTask>, WorkerError>
+    local: Option<&LocalTask>,
+) -> Result<(Option<RemoteTask>, Vec<RemoteTask>), WorkerError>
 where
+    S: SyncStore,
     G: RemoteTasks,
 {
     let Some(m) = mapping else {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     };
     if let Some(id) = &m.remote_id {
         return deps
             .graph
             .get(binding, rules, id)
             .await
+            .map(|r| (r, Vec::new()))
             .map_err(|e| graph_failure(binding, e));
     }
     if m.state != MappingState::Creating {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
-    let found = deps
+    let earlier = deps
         .graph
-        .find_by_marker(binding, rules, &m.local_id)
+        .find_earlier_create(binding, rules, &m.local_id)
         .await
         .map_err(|e| graph_failure(binding, e))?;
-    if found.is_none() {
-        let age = Utc::now().signed_duration_since(m.updated_at);
-        let patience = chrono::Duration::from_std(deps.settings.claim_patience)
-            .unwrap_or(chrono::Duration::seconds(60));
-        if age < patience && m.last_error.is_none() {
-            // Another worker may be creating it right now: let it finish.
-            return Err(WorkerError::Retry {
-                reason: format!(
-                    "local task {} is being created by another worker",
-                    m.local_id
-                ),
-                after: Some(deps.settings.claim_patience),
-            });
+    if let Some(found) = earlier.marked {
+        return Ok((Some(found), Vec::new()));
+    }
+    let age = Utc::now().signed_duration_since(m.updated_at);
+    let patience = chrono::Duration::from_std(deps.settings.claim_patience)
+        .unwrap_or(chrono::Duration::seconds(60));
+    if age < patience && m.last_error.is_none() {
+        // Another worker may be creating it right now: let it finish.
+        return Err(WorkerError::Retry {
+            reason: format!(
+                "local task {} is being created by another worker",
+                m.local_id
+            ),
+            after: Some(deps.settings.claim_patience),
+        });
+    }
+    let Some(title) = local.and_then(|t| rules.canon(Field::Title, &json!(t.title))) else {
+        return Ok((None, Vec::new()));
+    };
+    let mut orphans = Vec::new();
+    for candidate in orphans_of_claim(m.updated_at, &title, earlier.unmarked_own) {
+        // One a mapping names is another pair's (its create recorded it): never ours to take.
+        if deps
+            .sync
+            .mapping_by_remote(binding.remote, &candidate.id)
+            .await?
+            .is_none()
+        {
+            orphans.push(candidate);
         }
     }
-    Ok(found)
+    let mut orphans = orphans.into_iter();
+    let adopted = orphans.next();
+    if let Some(orphan) = &adopted {
+        tracing::warn!(
+            binding_id = %binding.id,
+            task_id = %m.local_id,
+            remote_id = %orphan.id,
+            "adopting an unmarked task of this application: a create whose answer was lost"
+        );
+    }
+    Ok((adopted, orphans.collect()))
 }

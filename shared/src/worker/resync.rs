@@ -87,6 +87,7 @@ where
             local,
             remote: Some(task),
             mapping,
+            redundant_orphans: Vec::new(),
         };
         let plan = decide(binding, &rules, &pair, invalid.as_deref());
         decided.push((pair, invalid, plan));
@@ -112,6 +113,7 @@ where
             local,
             remote: None,
             mapping,
+            redundant_orphans: Vec::new(),
         };
         let plan = decide(binding, &rules, &pair, invalid.as_deref());
         decided.push((pair, invalid, plan));

@@ -90,6 +90,10 @@ fn bad(message: impl Into<String>) -> PlannerError {
     PlannerError::BadRequest(message.into())
 }
 
+/// The application a person's writes come through (the Planner app). A stand-in id: what
+/// matters is that it is not the client id of the app calling Graph.
+pub const PLANNER_APP_ID: &str = "00000000-0000-0000-0000-00000000a11e";
+
 /// Who is writing: the app through Graph, or a person in the Planner app (control API).
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -103,9 +107,13 @@ impl Actor {
         }
     }
 
+    /// A delegated write names the user and the app they used (here: the Planner app).
     pub fn person(config: &EmulatorConfig) -> Self {
         Actor {
-            identity: json!({"user": {"id": config.user_id, "displayName": null}}),
+            identity: json!({
+                "user": {"id": config.user_id, "displayName": null},
+                "application": {"id": PLANNER_APP_ID, "displayName": null},
+            }),
         }
     }
 }

@@ -35,6 +35,10 @@ pub struct PlannerTask {
     pub due_date_time: Option<DateTime<Utc>>,
     #[serde(default)]
     pub created_date_time: Option<DateTime<Utc>>,
+    /// Who created it (§2.1). An app-only create carries the app's client id in
+    /// `application.id`; a person's carries their user and the app they used (Planner's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<IdentitySet>,
     #[serde(default)]
     pub completed_date_time: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -69,6 +73,37 @@ impl PlannerTask {
             self.checklist_item_count,
             self.active_checklist_item_count,
         )
+    }
+}
+
+/// Graph's `identitySet` (the parts Planner fills): who did something, as a user and/or the
+/// application they did it through.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentitySet {
+    #[serde(default)]
+    pub user: Option<Identity>,
+    #[serde(default)]
+    pub application: Option<Identity>,
+}
+
+/// Graph's `identity`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+impl PlannerTask {
+    /// The id of the application that created the task, if Planner says.
+    pub fn creating_application(&self) -> Option<&str> {
+        self.created_by
+            .as_ref()
+            .and_then(|c| c.application.as_ref())
+            .and_then(|a| a.id.as_deref())
     }
 }
 
