@@ -1329,3 +1329,54 @@ async fn several_orphans_of_one_create_the_oldest_is_adopted_and_the_others_dele
     assert_eq!(d["references"].as_object().map(|r| r.len()), Some(1));
     w.emulator.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_leaves_a_fresh_create_alone_and_adopts_the_orphan_of_a_stale_one() {
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-lost-answer-resync", "ops").await;
+    let orphan = a_create_whose_answer_was_lost(&w, &b).await;
+    let resync = Hint::ResyncBinding {
+        binding_id: b.id.clone(),
+        reason: "sweep".into(),
+    };
+
+    // Within the claim's patience the create may still be running elsewhere: the resync
+    // neither creates for it nor imports its orphan.
+    let cost = measured(
+        &w,
+        "resync during a create's patience (orphan left)",
+        async {
+            w.send(resync.clone()).await;
+            assert_eq!(w.drain().await.failed, 0);
+        },
+    )
+    .await;
+    assert_eq!(cost, (1, 0), "one listing, nothing written");
+    assert_eq!(w.planner_tasks(&b).await.len(), 1);
+    assert!(w.local("ops", &orphan).await.is_none(), "not imported");
+    assert_eq!(
+        w.mapping("ops", "X-1").await.unwrap().state,
+        MappingState::Creating
+    );
+
+    // Past it, the resync adopts the orphan from its own listing.
+    let mut late = w.worker();
+    late.settings.claim_patience = std::time::Duration::ZERO;
+    let cost = measured(
+        &w,
+        "resync after a lost POST answer (adopts from its listing)",
+        async {
+            w.send(resync.clone()).await;
+            assert_eq!(w.drain_with(&late).await.failed, 0);
+        },
+    )
+    .await;
+    assert_eq!(
+        cost,
+        (3, 1),
+        "listing, details write with the marker, task read"
+    );
+    assert!(w.local("ops", &orphan).await.is_none(), "not imported");
+    assert_eq!(assert_one_complete_task(&w, &b).await, orphan);
+    w.emulator.shutdown();
+}

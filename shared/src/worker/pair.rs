@@ -338,10 +338,7 @@ where
     if let Some(found) = earlier.marked {
         return Ok((Some(found), Vec::new()));
     }
-    let age = Utc::now().signed_duration_since(m.updated_at);
-    let patience = chrono::Duration::from_std(deps.settings.claim_patience)
-        .unwrap_or(chrono::Duration::seconds(60));
-    if age < patience && m.last_error.is_none() {
+    if claim_is_fresh(deps, m) {
         // Another worker may be creating it right now: let it finish.
         return Err(WorkerError::Retry {
             reason: format!(
@@ -351,11 +348,36 @@ where
             after: Some(deps.settings.claim_patience),
         });
     }
+    adopt_orphans(deps, binding, rules, m, local, earlier.unmarked_own).await
+}
+
+/// A `creating` claim younger than `claim_patience` (and not failed): its worker may still be
+/// between the create and its record, so nobody else creates or adopts for it yet.
+pub(super) fn claim_is_fresh<S, T, G, Q, C>(deps: &WorkerDeps<S, T, G, Q, C>, m: &Mapping) -> bool {
+    let age = Utc::now().signed_duration_since(m.updated_at);
+    let patience = chrono::Duration::from_std(deps.settings.claim_patience)
+        .unwrap_or(chrono::Duration::seconds(60));
+    m.state == MappingState::Creating && age < patience && m.last_error.is_none()
+}
+
+/// Among `candidates` (unmarked tasks this application created), the orphans of claim `m`'s
+/// create: the one to adopt (the oldest) and the others, for the adoption to delete.
+pub(super) async fn adopt_orphans<S, T, G, Q, C>(
+    deps: &WorkerDeps<S, T, G, Q, C>,
+    binding: &Binding,
+    rules: &SideRules,
+    m: &Mapping,
+    local: Option<&LocalTask>,
+    candidates: Vec<RemoteTask>,
+) -> Result<(Option<RemoteTask>, Vec<RemoteTask>), WorkerError>
+where
+    S: SyncStore,
+{
     let Some(title) = local.and_then(|t| rules.canon(Field::Title, &json!(t.title))) else {
         return Ok((None, Vec::new()));
     };
     let mut orphans = Vec::new();
-    for candidate in orphans_of_claim(m.updated_at, &title, earlier.unmarked_own) {
+    for candidate in orphans_of_claim(m.updated_at, &title, candidates) {
         // One a mapping names is another pair's (its create recorded it): never ours to take.
         if deps
             .sync

@@ -6,13 +6,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::pair::{PairKey, exec_failure, graph_failure, rules_of, sync_pair};
+use super::pair::{
+    PairKey, adopt_orphans, claim_is_fresh, exec_failure, graph_failure, rules_of, sync_pair,
+};
 use super::{MessageOutcome, ResyncReport, SyncStore, TaskStore, WorkerDeps, WorkerError};
 use crate::graph::GraphError;
 use crate::model::{Binding, LocalTask};
 use crate::sync::{
-    ExecDeps, ExecError, Executed, LocalSide, MappingState, Pair, Plan, RemoteTasks, execute,
-    reconcile,
+    ExecDeps, ExecError, Executed, LocalSide, MappingState, Pair, Plan, RemoteTask, RemoteTasks,
+    execute, reconcile,
 };
 
 pub(super) async fn resync<S, T, G, Q, C>(
@@ -53,11 +55,17 @@ where
     // Decide every pair first, so the guard sees the whole picture.
     let mut decided: Vec<(Pair, Option<String>, Plan)> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
+    // Unmarked tasks this application created that no mapping names: orphans of creates whose
+    // answer was lost, for their claims below (they are never imported).
+    let mut own_unmarked: Vec<RemoteTask> = Vec::new();
     for task in remote {
         let mut mapping = deps
             .sync
             .mapping_by_remote(binding.remote, &task.id)
             .await?;
+        if mapping.is_none() && task.marker.is_none() && task.created_by_this_app {
+            own_unmarked.push(task.clone());
+        }
         let local_id = match (&mapping, &task.marker) {
             (Some(m), _) => m.local_id.clone(),
             (None, Some(marker)) => marker.clone(),
@@ -108,12 +116,49 @@ where
         if mapping.is_none() && local.as_ref().is_some_and(|t| t.deleted) {
             continue;
         }
+        // A create that recorded no remote id: still running elsewhere (leave it), or stopped
+        // after a POST whose answer was lost (adopt its orphan from this listing, as the retry
+        // of the create would).
+        let (mut remote, mut redundant_orphans) = (None, Vec::new());
+        if let Some(m) = mapping
+            .as_ref()
+            .filter(|m| m.state == MappingState::Creating && m.remote_id.is_none())
+        {
+            if claim_is_fresh(deps, m) {
+                tracing::info!(task_id = %local_id, "being created by another worker; left to it");
+                continue;
+            }
+            (remote, redundant_orphans) = adopt_orphans(
+                deps,
+                binding,
+                &rules,
+                m,
+                local.as_ref(),
+                own_unmarked.clone(),
+            )
+            .await?;
+            let taken: BTreeSet<&str> = remote
+                .iter()
+                .chain(&redundant_orphans)
+                .map(|t| t.id.as_str())
+                .collect();
+            if !taken.is_empty() {
+                own_unmarked.retain(|t| !taken.contains(t.id.as_str()));
+                // Their "left for its create" entries are this pair now.
+                decided.retain(|(p, _, _)| {
+                    p.mapping.is_some()
+                        || p.remote
+                            .as_ref()
+                            .is_none_or(|r| !taken.contains(r.id.as_str()))
+                });
+            }
+        }
         let pair = Pair {
             local_id: local_id.clone(),
             local,
-            remote: None,
+            remote,
             mapping,
-            redundant_orphans: Vec::new(),
+            redundant_orphans,
         };
         let plan = decide(binding, &rules, &pair, invalid.as_deref());
         decided.push((pair, invalid, plan));
@@ -160,9 +205,14 @@ where
         let result = match execute(&exec, binding, &rules, &pair, &plan).await {
             Err(ExecError::Stale(_)) => {
                 // Someone wrote in between: this pair alone, read again.
+                // A create's pair by its local key: its orphan has no marker to lead back.
+                let creating = pair
+                    .mapping
+                    .as_ref()
+                    .is_some_and(|m| m.state == MappingState::Creating);
                 let key = match &pair.remote {
-                    Some(r) => PairKey::Remote(r.id.clone()),
-                    None => PairKey::Local(pair.local_id.clone()),
+                    Some(r) if !creating => PairKey::Remote(r.id.clone()),
+                    _ => PairKey::Local(pair.local_id.clone()),
                 };
                 sync_pair(deps, binding, key).await.map(|o| match o {
                     MessageOutcome::Synced(done) => done,
