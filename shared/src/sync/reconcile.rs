@@ -504,3 +504,43 @@ fn policy_winner(binding: &Binding, task: &LocalTask, remote: &RemoteTask) -> (S
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::models::CalendarZone;
+    use crate::model::RemoteKind;
+    use serde_json::json;
+
+    fn unmarked(created_by_this_app: bool) -> RemoteTask {
+        RemoteTask {
+            id: "r1".into(),
+            fields: FieldMap::from([(Field::Title, json!("Move the servers"))]),
+            task_etag: Some("e".into()),
+            details_etag: Some("d".into()),
+            last_modified: None,
+            completed_at: None,
+            marker: None,
+            created_at: None,
+            created_by_this_app,
+        }
+    }
+
+    #[test]
+    fn an_unmarked_task_of_this_app_is_never_imported_a_person_s_is() {
+        let binding = Binding::planner("b", "list", "plan");
+        let rules = SideRules::new(RemoteKind::Planner, CalendarZone::utc());
+        let ours = unmarked(true);
+        assert_eq!(
+            reconcile(&binding, &rules, LocalSide::Missing, Some(&ours), None),
+            Plan::Skip {
+                why: LEFT_FOR_ITS_CREATE.to_owned()
+            }
+        );
+        let persons = unmarked(false);
+        assert!(matches!(
+            reconcile(&binding, &rules, LocalSide::Missing, Some(&persons), None),
+            Plan::CreateLocal { .. }
+        ));
+    }
+}

@@ -1025,6 +1025,44 @@ mod tests {
             .count()
     }
 
+    fn candidate(id: &str, title: &str, ours: bool, secs_after_claim: i64) -> RemoteTask {
+        RemoteTask {
+            id: id.into(),
+            fields: FieldMap::from([(Field::Title, json!(title))]),
+            task_etag: Some("e".into()),
+            details_etag: None,
+            last_modified: None,
+            completed_at: None,
+            marker: None,
+            created_at: Some(claim_time() + chrono::Duration::seconds(secs_after_claim)),
+            created_by_this_app: ours,
+        }
+    }
+
+    fn claim_time() -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn orphans_of_a_claim_are_ours_unmarked_same_title_since_the_claim_oldest_first() {
+        let mut marked = candidate("marked", "T", true, 1);
+        marked.marker = Some("X-9".into());
+        let found = orphans_of_claim(
+            claim_time(),
+            &json!("T"),
+            vec![
+                candidate("newer", "T", true, 30),
+                candidate("person", "T", false, 1),
+                candidate("other-title", "U", true, 1),
+                candidate("before-claim", "T", true, -3600),
+                candidate("within-skew", "T", true, -5),
+                marked,
+            ],
+        );
+        let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["within-skew", "newer"]);
+    }
+
     #[test]
     fn a_check_off_is_one_patch_of_that_item_only() {
         let current = todo_items(&[("milk".into(), false), ("eggs".into(), false)]);
