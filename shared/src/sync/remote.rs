@@ -121,10 +121,14 @@ pub const CREATE_CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The orphans a create's retry may adopt, oldest first: unmarked tasks this application
 /// created, with the local task's `title` (side-canonical), created at or after the claim was
-/// last written (the claim is written just before each POST) less [`CREATE_CLOCK_SKEW`]. The
-/// caller still drops those another mapping names.
+/// last written (the claim is written just before each POST) less [`CREATE_CLOCK_SKEW`], and
+/// not after `settled_before`: a task created moments ago may be another local task's create
+/// still on its way to its record (the caller passes now less half the claim patience; its own
+/// orphan is older than that by the time a retry runs). The caller still drops those another
+/// mapping names.
 pub fn orphans_of_claim(
     claim_written: chrono::DateTime<chrono::Utc>,
+    settled_before: chrono::DateTime<chrono::Utc>,
     title: &Value,
     candidates: Vec<RemoteTask>,
 ) -> Vec<RemoteTask> {
@@ -135,7 +139,8 @@ pub fn orphans_of_claim(
             t.marker.is_none()
                 && t.created_by_this_app
                 && t.fields.get(&Field::Title) == Some(title)
-                && t.created_at.is_some_and(|at| at >= since)
+                && t.created_at
+                    .is_some_and(|at| at >= since && at <= settled_before)
         })
         .collect();
     found.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
@@ -1049,9 +1054,11 @@ mod tests {
         marked.marker = Some("X-9".into());
         let found = orphans_of_claim(
             claim_time(),
+            claim_time() + chrono::Duration::seconds(60),
             &json!("T"),
             vec![
                 candidate("newer", "T", true, 30),
+                candidate("in-flight", "T", true, 61),
                 candidate("person", "T", false, 1),
                 candidate("other-title", "U", true, 1),
                 candidate("before-claim", "T", true, -3600),

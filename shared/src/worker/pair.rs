@@ -377,7 +377,10 @@ where
         return Ok((None, Vec::new()));
     };
     let mut orphans = Vec::new();
-    for candidate in orphans_of_claim(m.updated_at, &title, candidates) {
+    let settle = chrono::Duration::from_std(deps.settings.claim_patience / 2)
+        .unwrap_or(chrono::Duration::seconds(30));
+    let settled_before = Utc::now() - settle;
+    for candidate in orphans_of_claim(m.updated_at, settled_before, &title, candidates) {
         // One a mapping names is another pair's (its create recorded it): never ours to take.
         if deps
             .sync
