@@ -1,7 +1,8 @@
 //! The sync engine end to end with a Planner binding (moto + the Graph emulator + the real
 //! worker handler on SQS): every operation on each side, notes and checklist in the task
 //! details, a 412 race with a person's edit, a 409 on the task or the details PATCH (once, and
-//! on every attempt), and a crash between the remote create and the mapping write. Planner sends no change notifications (graph-facts §1.10): the scheduler's
+//! on every attempt), a crash between the remote create and the mapping write, and a create
+//! whose answer was lost (its orphan adopted, never imported, a person's twin left alone). Planner sends no change notifications (graph-facts §1.10): the scheduler's
 //! sweep sends `remote_planner_task` hints, which the tests send directly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

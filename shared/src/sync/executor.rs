@@ -6,7 +6,9 @@
 //!   record the mapping. To Do's create carries the marker, so a crash after it is found by the
 //!   marker. Planner's POST cannot carry it (it lives in the task details), so its id is
 //!   recorded on the claim before the details write that marks it: a failure or a crash after
-//!   the POST resumes that task (`Merge::mark`) instead of creating a second one.
+//!   the POST resumes that task (`Merge::mark`) instead of creating a second one. A POST whose
+//!   answer was lost leaves an unrecorded, unmarked task: the retry adopts it as an orphan
+//!   (`worker::pair`, docs/sync-engine.md "Crash points and races") and deletes any others.
 //! - merge: patch the remote task (If-Match on Planner), write the local item (conditional on
 //!   the version read), record the mapping (conditional on the revision read). A crash in
 //!   between leaves sides that already agree with the merged values, which reconcile to a
