@@ -633,6 +633,38 @@ pub async fn mapping_store_contract(
         "{taken:?}"
     );
     assert_eq!(store.mapping_by_local("list-a", "t2").await.unwrap(), None);
+    // Not even at the very revision the owner's by-remote item holds (two creates racing for
+    // one orphan): the by-remote item belongs to one local task.
+    let mut rival = sample_mapping("t2");
+    let mut revision = store.save_mapping(&rival, None, None).await.unwrap();
+    while revision < 5 {
+        revision = store
+            .save_mapping(&rival, Some(revision), None)
+            .await
+            .unwrap();
+    }
+    rival.remote_id = Some("r2".to_owned());
+    let taken = store.save_mapping(&rival, Some(5), None).await;
+    assert!(
+        matches!(taken, Err(StoreError::ConditionFailed(_))),
+        "{taken:?}"
+    );
+    let owner = store
+        .mapping_by_remote(RemoteKind::Planner, "r2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((owner.local_id.as_str(), owner.revision), ("t1", 5));
+    assert_eq!(
+        store
+            .mapping_by_local("list-a", "t2")
+            .await
+            .unwrap()
+            .unwrap()
+            .remote_id,
+        None,
+        "the rival's transaction wrote nothing"
+    );
 
     // An item that breaks the layout is reported, naming the attribute.
     let mut broken = HashMap::from([

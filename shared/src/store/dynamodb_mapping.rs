@@ -23,18 +23,12 @@ fn with_key(attributes: &Item, key: Item) -> Item {
     item
 }
 
-fn revision_condition(
-    expected: Option<u64>,
-    allow_absent: bool,
-) -> (String, Option<AttributeValue>) {
-    match (expected, allow_absent) {
-        (None, _) => ("attribute_not_exists(pk)".to_owned(), None),
-        (Some(r), false) => (
+/// The local-keyed item's condition: absent when no revision was read, else at that revision.
+fn revision_condition(expected: Option<u64>) -> (String, Option<AttributeValue>) {
+    match expected {
+        None => ("attribute_not_exists(pk)".to_owned(), None),
+        Some(r) => (
             "revision = :read".to_owned(),
-            Some(AttributeValue::N(r.to_string())),
-        ),
-        (Some(r), true) => (
-            "attribute_not_exists(pk) OR revision = :read".to_owned(),
             Some(AttributeValue::N(r.to_string())),
         ),
     }
@@ -44,9 +38,8 @@ fn put_with_condition(
     table: &str,
     item: Item,
     expected: Option<u64>,
-    allow_absent: bool,
 ) -> Result<TransactWriteItem, StoreError> {
-    let (condition, value) = revision_condition(expected, allow_absent);
+    let (condition, value) = revision_condition(expected);
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
@@ -54,6 +47,32 @@ fn put_with_condition(
         .set_expression_attribute_values(value.map(|v| [(":read".to_owned(), v)].into()))
         .build()
         .map_err(|e| StoreError::Config(Box::new(e)))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The by-remote item belongs to one pair: it is written when absent, or by the same local task
+/// at the revision it read. Revisions alone would let a second local task that happens to be at
+/// the same revision take over a remote task the first one recorded (two creates racing for one
+/// orphan, docs/sync-engine.md "Crash points and races").
+fn remote_item_put(
+    table: &str,
+    item: Item,
+    mapping: &Mapping,
+    expected: Option<u64>,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder().table_name(table).set_item(Some(item));
+    let put = match expected {
+        None => put.condition_expression("attribute_not_exists(pk)"),
+        Some(read) => put
+            .condition_expression(
+                "attribute_not_exists(pk) OR \
+                 (revision = :read AND local_list_id = :list AND local_id = :local)",
+            )
+            .expression_attribute_values(":read", AttributeValue::N(read.to_string()))
+            .expression_attribute_values(":list", AttributeValue::S(mapping.local_list_id.clone()))
+            .expression_attribute_values(":local", AttributeValue::S(mapping.local_id.clone())),
+    };
+    let put = put.build().map_err(|e| StoreError::Config(Box::new(e)))?;
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
@@ -98,7 +117,7 @@ impl MappingStore for DynamoSyncStore {
         );
         let Some(remote_id) = &mapping.remote_id else {
             // A claim before the create: one item, one conditional put.
-            let (condition, value) = revision_condition(expected_revision, false);
+            let (condition, value) = revision_condition(expected_revision);
             self.client()
                 .put_item()
                 .table_name(self.table())
@@ -112,8 +131,8 @@ impl MappingStore for DynamoSyncStore {
         };
         let remote_item = mapping_remote_item(&written, &attributes, remote_id);
         let mut items = vec![
-            put_with_condition(self.table(), local_item, expected_revision, false)?,
-            put_with_condition(self.table(), remote_item, expected_revision, true)?,
+            put_with_condition(self.table(), local_item, expected_revision)?,
+            remote_item_put(self.table(), remote_item, mapping, expected_revision)?,
         ];
         if let Some(old) = replaced_remote_id
             && old != remote_id

@@ -408,10 +408,22 @@ impl MappingStore for MemoryStore {
         };
         let mut tables = self.lock();
         let local_ok = revision_of(tables.sync.get(&local_key)) == expected_revision;
+        // As on DynamoDB: the by-remote item belongs to one pair (the same local task, at the
+        // revision it read), or is absent.
+        let same_pair = |item: &Item| {
+            let text = |name: &str| match item.get(name) {
+                Some(AttributeValue::S(v)) => Some(v.as_str()),
+                _ => None,
+            };
+            text("local_list_id") == Some(mapping.local_list_id.as_str())
+                && text("local_id") == Some(mapping.local_id.as_str())
+        };
         let remote_ok = remote_key.as_ref().is_none_or(|k| {
             let current = tables.sync.get(k);
             current.is_none()
-                || (expected_revision.is_some() && revision_of(current) == expected_revision)
+                || (expected_revision.is_some()
+                    && revision_of(current) == expected_revision
+                    && current.is_some_and(same_pair))
         });
         if !local_ok || !remote_ok {
             return Err(StoreError::ConditionFailed(
