@@ -266,6 +266,54 @@ async fn a_failing_handshake_is_recorded_and_retried_with_backoff_not_every_run(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_subscription_refused_for_a_missing_permission_is_reported_and_retried_with_backoff() {
+    let world = SchedulerWorld::start().await;
+    // The app registration lacks the permission: Graph answers 403 accessDenied.
+    world
+        .control
+        .call(
+            reqwest::Method::POST,
+            "/faults",
+            Some(&json!({ "method": "POST", "path": "/subscriptions", "status": 403 })),
+        )
+        .await
+        .expect("fault");
+    let binding = world.todo_binding("b-denied").await;
+
+    let report = world.tick().await;
+    assert_eq!(report.subscription_failures, 1, "{report:?}");
+    let s = schedule(&world, &binding.id).await;
+    let failure = s.subscription_failure.clone().expect("failure recorded");
+    assert_eq!(failure.attempts, 1);
+    assert!(
+        failure.reason.contains("accessDenied") && failure.reason.contains("Tasks.ReadWrite.All"),
+        "the reason names the refusal and the permission to grant: {}",
+        failure.reason
+    );
+    assert!(s.subscription_id.is_none());
+
+    // Not retried every run: only once the backoff has passed.
+    world.tick().await;
+    assert_eq!(world.calls("subscriptions.create"), 1);
+
+    // An administrator grants the permission; the next attempt after the backoff succeeds and
+    // the failure is cleared.
+    world
+        .control
+        .call(reqwest::Method::DELETE, "/faults", None)
+        .await
+        .expect("clear faults");
+    world.advance_clock(61).await;
+    let report = world.tick().await;
+    assert_eq!(report.subscriptions_created, 1, "{report:?}");
+    let s = schedule(&world, &binding.id).await;
+    assert!(s.subscription_failure.is_none(), "{s:?}");
+    assert!(s.subscription_id.is_some());
+    assert_eq!(world.emulator_subscriptions().await.len(), 1);
+    world.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_missed_event_triggers_a_delta_resync_that_finds_the_lost_change() {
     let world = SchedulerWorld::start().await;
     let binding = world.todo_binding("b-missed").await;

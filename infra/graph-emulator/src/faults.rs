@@ -197,6 +197,13 @@ pub fn fault_response(status: StatusCode, retry_after_secs: Option<u64>, path: &
             "The service is temporarily unavailable. Please retry later.",
         ),
         StatusCode::GATEWAY_TIMEOUT => ("gatewayTimeout", "The gateway timed out."),
+        // What Graph answers an app without the permission a call needs (graph-facts §0,
+        // `accessDenied`); quota 403s carry their own codes and are injected by the limits.
+        StatusCode::FORBIDDEN => (
+            "accessDenied",
+            "Either the signed-in user does not have sufficient privileges, or you need to use a \
+             different version of the API.",
+        ),
         s if s.is_server_error() => ("generalException", "An injected server error occurred."),
         _ => ("invalidRequest", "An injected client error occurred."),
     };
@@ -337,6 +344,17 @@ mod tests {
         // Elsewhere a 409 stays the generic client error.
         let other = body_of(fault_response(StatusCode::CONFLICT, None, "/subscriptions")).await;
         assert_eq!(other["error"]["code"], "invalidRequest");
+    }
+
+    #[tokio::test]
+    async fn an_injected_403_is_a_missing_permission() {
+        let body = body_of(fault_response(
+            StatusCode::FORBIDDEN,
+            None,
+            "/subscriptions",
+        ))
+        .await;
+        assert_eq!(body["error"]["code"], "accessDenied");
     }
 
     #[test]
