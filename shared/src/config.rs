@@ -90,7 +90,10 @@ fn required(env: &impl Env, name: &'static str) -> Result<String, ConfigError> {
 }
 
 fn url(env: &impl Env, name: &'static str, default: String) -> Result<String, ConfigError> {
-    let value = env.var(name).unwrap_or(default);
+    checked_url(name, env.var(name).unwrap_or(default))
+}
+
+fn checked_url(name: &'static str, value: String) -> Result<String, ConfigError> {
     match url::Url::parse(&value) {
         Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {
             Ok(value.trim_end_matches('/').to_owned())
@@ -104,6 +107,12 @@ fn url(env: &impl Env, name: &'static str, default: String) -> Result<String, Co
             reason: e.to_string(),
         }),
     }
+}
+
+/// `WEBHOOK_BASE_URL`: the HTTP API's base URL (template.yaml sets it). The subscriptions the
+/// scheduler makes, and those the worker remakes on a control hint, post under it.
+pub fn webhook_base_url(env: &impl Env) -> Result<String, ConfigError> {
+    checked_url("WEBHOOK_BASE_URL", required(env, "WEBHOOK_BASE_URL")?)
 }
 
 impl AwsResources {
@@ -164,6 +173,28 @@ impl GraphEndpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_webhook_base_url_is_required_and_must_be_an_http_url() {
+        assert_eq!(
+            webhook_base_url(&env(&[])),
+            Err(ConfigError::Missing("WEBHOOK_BASE_URL"))
+        );
+        assert!(matches!(
+            webhook_base_url(&env(&[("WEBHOOK_BASE_URL", "ftp://x")])),
+            Err(ConfigError::Invalid {
+                name: "WEBHOOK_BASE_URL",
+                ..
+            })
+        ));
+        assert_eq!(
+            webhook_base_url(&env(&[(
+                "WEBHOOK_BASE_URL",
+                "https://abc.execute-api.eu-west-1.amazonaws.com/"
+            )])),
+            Ok("https://abc.execute-api.eu-west-1.amazonaws.com".to_owned())
+        );
+    }
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs

@@ -15,7 +15,10 @@ async fn main() -> Result<(), Error> {
     tasksync::telemetry::init_lambda();
     let resources = AwsResources::from_env(&ProcessEnv)?;
     let endpoints = GraphEndpoints::from_env(&ProcessEnv)?;
-    let settings = SchedulerSettings::from_env(&ProcessEnv, &endpoints.tenant_id)?;
+    let settings = SchedulerSettings::for_deployment(
+        &tasksync::config::webhook_base_url(&ProcessEnv)?,
+        &endpoints.tenant_id,
+    );
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let secret = tasksync::secrets::graph_client_secret(&endpoints.secret, &aws).await?;
     let graph = GraphClient::new(

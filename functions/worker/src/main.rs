@@ -28,8 +28,11 @@ async fn main() -> Result<(), Error> {
     let queue = SqsHintQueue::new(aws_sdk_sqs::Client::new(&aws), resources.work_queue_url);
     // The subscription hints are the scheduler's code; it needs the webhook's URL to recreate a
     // subscription. Without it they are acknowledged and left to the scheduler's next run.
-    let control_settings = match SchedulerSettings::from_env(&ProcessEnv, &endpoints.tenant_id) {
-        Ok(settings) => Some(settings),
+    let control_settings = match tasksync::config::webhook_base_url(&ProcessEnv) {
+        Ok(base) => Some(SchedulerSettings::for_deployment(
+            &base,
+            &endpoints.tenant_id,
+        )),
         Err(e) => {
             tracing::warn!(error = %e, "subscription hints left to the scheduler's runs");
             None

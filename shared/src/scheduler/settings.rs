@@ -1,10 +1,9 @@
-//! The scheduler's knobs. Defaults are the ones docs/scheduler.md argues for; the Lambda main
-//! reads only `WEBHOOK_BASE_URL` from the environment (the rest are code defaults that tests and
-//! benchmarks override).
+//! The scheduler's knobs. Defaults are the ones docs/scheduler.md argues for; a deployment sets
+//! only the webhook's base URL (`config::webhook_base_url`) and the tenant (the rest are code
+//! defaults that tests and benchmarks override).
 
 use chrono::Duration;
 
-use crate::config::{ConfigError, Env};
 use crate::graph::models::subscription::TODO_SUBSCRIPTION_MAX_MINUTES;
 use crate::subscription_setup::WebhookUrls;
 use crate::sync::mass_deletion::MassDeletionGuard;
@@ -87,48 +86,28 @@ impl SchedulerSettings {
         Duration::seconds(seconds as i64)
     }
 
-    /// `WEBHOOK_BASE_URL` (the HTTP API's base URL; the webhook's paths are appended) plus the
-    /// tenant, with every other knob at its default.
-    pub fn from_env(env: &impl Env, tenant_id: &str) -> Result<Self, ConfigError> {
-        let base = env
-            .var("WEBHOOK_BASE_URL")
-            .ok_or(ConfigError::Missing("WEBHOOK_BASE_URL"))?;
-        match url::Url::parse(&base) {
-            Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
-            _ => {
-                return Err(ConfigError::Invalid {
-                    name: "WEBHOOK_BASE_URL",
-                    reason: "must be an http(s) URL".to_owned(),
-                });
-            }
-        }
-        Ok(Self {
-            webhook: WebhookUrls::under(&base),
+    /// The deployment's settings: subscriptions post under `webhook_base_url`
+    /// (`config::webhook_base_url`) and are recorded for `tenant_id`; every other knob at its
+    /// default.
+    pub fn for_deployment(webhook_base_url: &str, tenant_id: &str) -> Self {
+        Self {
+            webhook: WebhookUrls::under(webhook_base_url),
             tenant_id: tenant_id.to_owned(),
             ..Self::default()
-        })
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     #[test]
-    fn webhook_base_url_is_required_and_must_be_a_url() {
-        let empty: HashMap<String, String> = HashMap::new();
-        assert_eq!(
-            SchedulerSettings::from_env(&empty, "t"),
-            Err(ConfigError::Missing("WEBHOOK_BASE_URL"))
+    fn a_deployment_s_subscriptions_post_under_its_webhook_base_url() {
+        let s = SchedulerSettings::for_deployment(
+            "https://abc.execute-api.eu-west-1.amazonaws.com",
+            "t",
         );
-        let bad = HashMap::from([("WEBHOOK_BASE_URL".to_owned(), "ftp://x".to_owned())]);
-        assert!(SchedulerSettings::from_env(&bad, "t").is_err());
-        let good = HashMap::from([(
-            "WEBHOOK_BASE_URL".to_owned(),
-            "https://abc.execute-api.eu-west-1.amazonaws.com/".to_owned(),
-        )]);
-        let s = SchedulerSettings::from_env(&good, "t").unwrap();
         assert_eq!(
             s.webhook.notification_url,
             "https://abc.execute-api.eu-west-1.amazonaws.com/notifications"
