@@ -1183,6 +1183,42 @@ async fn a_planner_create_whose_answer_was_lost_is_adopted_not_created_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphan_is_adopted_even_when_the_local_task_was_renamed_before_the_retry() {
+    let w = SyncWorld::start().await;
+    let b = w.planner_binding("b-lost-answer-rename", "ops").await;
+    let orphan = a_create_whose_answer_was_lost(&w, &b).await;
+    // The agent renames the task before the retry: the orphan still carries the old title.
+    let mut renamed = rich_task("X-1");
+    renamed.title = "Move the servers to rack C".into();
+    w.app_writes(&renamed).await;
+
+    retry_the_create(
+        &w,
+        "retry after a lost POST answer, the local task renamed meanwhile",
+    )
+    .await;
+    assert_eq!(
+        w.graph.counters().total("planner.create_task"),
+        1,
+        "adopted, not created again"
+    );
+    let tasks = w.planner_tasks(&b).await;
+    assert_eq!(tasks.len(), 1, "exactly one Planner task: {tasks:?}");
+    assert_eq!(tasks[0]["id"], orphan.as_str());
+    assert_eq!(tasks[0]["title"], "Move the servers to rack C");
+    let (_, d) = w.planner_task(&orphan).await.unwrap();
+    assert_eq!(
+        d["references"].as_object().map(|r| r.len()),
+        Some(1),
+        "marked: {d}"
+    );
+    let m = w.mapping("ops", "X-1").await.unwrap();
+    assert_eq!(m.state, MappingState::Active);
+    assert_eq!(m.remote_id.as_deref(), Some(orphan.as_str()));
+    w.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_s_task_with_the_same_title_is_never_adopted_nor_deleted() {
     let w = SyncWorld::start().await;
     let b = w.planner_binding("b-lost-answer-person", "ops").await;

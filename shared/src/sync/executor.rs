@@ -276,6 +276,13 @@ where
     claim.state = MappingState::Creating;
     claim.task_etag = None;
     claim.details_etag = None;
+    // What is about to be sent: if the create's answer is lost, a retry recognises the orphan by
+    // the title it was created with, even when the local task was renamed meanwhile
+    // (`worker::pair::adopt_orphans`). Reconcile does not read a `creating` claim's base.
+    claim.base = fields.clone();
+    // A new claim is fresh: an earlier attempt's error would stop concurrent deliveries from
+    // waiting for this create.
+    claim.last_error = None;
     claim.updated_at = Utc::now();
     let expected = pair.mapping.as_ref().map(|m| m.revision);
     let claimed = deps.sync.save_mapping(&claim, expected, None).await?;

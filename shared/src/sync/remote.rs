@@ -129,7 +129,7 @@ pub const CREATE_CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(60);
 pub fn orphans_of_claim(
     claim_written: chrono::DateTime<chrono::Utc>,
     settled_before: chrono::DateTime<chrono::Utc>,
-    title: &Value,
+    titles: &[Value],
     candidates: Vec<RemoteTask>,
 ) -> Vec<RemoteTask> {
     let since = claim_written - CREATE_CLOCK_SKEW;
@@ -138,7 +138,9 @@ pub fn orphans_of_claim(
         .filter(|t| {
             t.marker.is_none()
                 && t.created_by_this_app
-                && t.fields.get(&Field::Title) == Some(title)
+                && t.fields
+                    .get(&Field::Title)
+                    .is_some_and(|t| titles.contains(t))
                 && t.created_at
                     .is_some_and(|at| at >= since && at <= settled_before)
         })
@@ -1055,7 +1057,7 @@ mod tests {
         let found = orphans_of_claim(
             claim_time(),
             claim_time() + chrono::Duration::seconds(60),
-            &json!("T"),
+            &[json!("T"), json!("T, renamed")],
             vec![
                 candidate("newer", "T", true, 30),
                 candidate("in-flight", "T", true, 61),
@@ -1063,11 +1065,12 @@ mod tests {
                 candidate("other-title", "U", true, 1),
                 candidate("before-claim", "T", true, -3600),
                 candidate("within-skew", "T", true, -5),
+                candidate("under-the-new-title", "T, renamed", true, 40),
                 marked,
             ],
         );
         let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
-        assert_eq!(ids, ["within-skew", "newer"]);
+        assert_eq!(ids, ["within-skew", "newer", "under-the-new-title"]);
     }
 
     #[test]

@@ -373,14 +373,24 @@ pub(super) async fn adopt_orphans<S, T, G, Q, C>(
 where
     S: SyncStore,
 {
-    let Some(title) = local.and_then(|t| rules.canon(Field::Title, &json!(t.title))) else {
+    // The title the create sent (recorded on the claim) and the local task's current one: a
+    // rename between a lost answer and this retry must not hide the orphan.
+    let titles: Vec<_> = [
+        m.base.get(&Field::Title).cloned(),
+        local.map(|t| json!(t.title)),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|title| rules.canon(Field::Title, &title))
+    .collect();
+    if titles.is_empty() {
         return Ok((None, Vec::new()));
-    };
+    }
     let mut orphans = Vec::new();
     let settle = chrono::Duration::from_std(deps.settings.claim_patience / 2)
         .unwrap_or(chrono::Duration::seconds(30));
     let settled_before = Utc::now() - settle;
-    for candidate in orphans_of_claim(m.updated_at, settled_before, &title, candidates) {
+    for candidate in orphans_of_claim(m.updated_at, settled_before, &titles, candidates) {
         // One a mapping names is another pair's (its create recorded it): never ours to take.
         if deps
             .sync
