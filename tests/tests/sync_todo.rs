@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use tasksync::graph::models::TodoChecklistItemWrite;
 use tasksync::model::{ChecklistItem, LocalTask, Origin, Priority, TaskDate, TaskStatus};
-use tasksync::ports::{BindingSave, MappingStore, TaskRead, TaskWrite};
+use tasksync::ports::{BindingLookup, BindingSave, MappingStore, TaskRead, TaskWrite};
 use tasksync::queue_message::Hint;
 use tasksync::store::Item;
 use tasksync::sync::{Field, MappingState, Side};
@@ -616,6 +616,49 @@ fn sorted_local(task: &LocalTask) -> Vec<ChecklistItem> {
     let mut v = task.checklist.clone();
     v.sort();
     v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_404_after_the_todo_post_is_the_task_not_the_list_and_opens_no_breaker() {
+    let w = SyncWorld::start().await;
+    let b = w.todo_binding("b-404-item", "errands").await;
+    // The first checklist-item POST of the create answers 404, as when a person deletes the new
+    // task seconds after it appeared.
+    w.control
+        .call(
+            reqwest::Method::POST,
+            "/faults",
+            Some(&json!({
+                "method": "POST",
+                "path": "/users/{id}/todo/lists/{list_id}/tasks/{task_id}/checklistItems",
+                "status": 404,
+                "times": 1
+            })),
+        )
+        .await
+        .expect("fault");
+    let mut task = app_task("errands", "E-1", "Renew the parking permit");
+    task.checklist = vec![item("c1", "Photo", false)];
+    w.app_writes(&task).await;
+    w.drain().await;
+
+    let binding = w.sync.find_binding(&b.id).await.unwrap().unwrap();
+    assert_eq!(binding.breaker, None, "the list is fine: no breaker");
+    // The task was there all along: the next round found it by its marker and finished it.
+    let tasks = w.todo_tasks(&b).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let remote_id = w
+        .mapping("errands", "E-1")
+        .await
+        .unwrap()
+        .remote_id
+        .unwrap();
+    assert_eq!(tasks[0]["id"], remote_id.as_str());
+    assert_eq!(
+        todo_checklist(&w, &b, &remote_id).await,
+        pairs(&[("Photo", false)])
+    );
+    w.emulator.shutdown();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -750,12 +750,21 @@ impl RemoteTasks for GraphClient {
                     created.checklist_items = Some(Vec::new());
                     return Ok(todo_remote(&created, rules));
                 }
-                apply_todo_checklist(self, binding, &created.id, Vec::new(), ops).await?;
+                // Past the POST, a 404 means the new task was deleted (a person, seconds later),
+                // not the list: a conflict to decide again, never the binding's breaker.
+                let task_gone = |e: GraphError| match e {
+                    GraphError::NotFound => GraphError::Conflict { status: 404 },
+                    other => other,
+                };
+                apply_todo_checklist(self, binding, &created.id, Vec::new(), ops)
+                    .await
+                    .map_err(task_gone)?;
                 // Every item write changed the task's ETag: read it back so the mapping records
                 // the one the next notification will carry.
                 let task = todo
                     .get_task(&binding.user_id, &binding.remote_container_id, &created.id)
-                    .await?;
+                    .await
+                    .map_err(task_gone)?;
                 Ok(todo_remote(&task, rules))
             }
             RemoteKind::Planner => {
