@@ -180,7 +180,7 @@ fn handler_sqs_moto(c: &mut Criterion) {
         ..WebhookSettings::default()
     };
     let deps = WebhookDeps::new(store, queue, settings).with_metrics(MetricsSink::Discard);
-    let purge = || drain(&aws.sqs, aws.resources.work_queue_url());
+    let empty_queue = || drain(&aws.sqs, aws.resources.work_queue_url());
     let mut group = c.benchmark_group("handler_sqs_moto");
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(8));
@@ -197,14 +197,14 @@ fn handler_sqs_moto(c: &mut Criterion) {
                 handled.counts,
                 started.elapsed()
             );
-            purge().await;
+            empty_queue().await;
         });
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &body, |b, body| {
             // moto's SendMessageBatch slows down in proportion to the messages already in the
             // queue (~0.25 ms per queued message for a batch of 10, measured), so every call
             // starts from an empty queue (drained, untimed).
-            b.iter_custom(|iters| rt.block_on(time_handler(&deps, body, iters, purge)))
+            b.iter_custom(|iters| rt.block_on(time_handler(&deps, body, iters, empty_queue)))
         });
     }
     group.finish();
