@@ -9,12 +9,10 @@
 //! the sync table beside the DLQ copy.
 
 mod breaker;
-mod control;
 mod deadline;
 mod delay;
 mod outcome;
-mod pair;
-mod resync;
+mod subscription_hints;
 
 use std::time::Duration;
 
@@ -29,12 +27,12 @@ use crate::ports::{
 };
 use crate::queue_message::{self, Hint};
 use crate::sync::mass_deletion::MassDeletionGuard;
-use crate::sync::{DeadLetterReason, RemoteTasks};
+use crate::sync::{DeadLetterReason, Engine, EngineSettings, Executed, OpenRemote, PairKey};
 
-pub use control::{ControlHints, NoControl};
+pub use crate::sync::ResyncReport;
 pub use deadline::{SAFETY_MARGIN, invocation_deadline};
-pub use outcome::{MessageOutcome, ResyncReport, WorkerError};
-pub use pair::{PairKey, dry_run};
+pub use outcome::{MessageOutcome, WorkerError};
+pub use subscription_hints::{LeaveToScheduler, SubscriptionHints};
 
 /// Tunables of the worker; the defaults match template.yaml.
 #[derive(Debug, Clone)]
@@ -56,31 +54,43 @@ pub struct WorkerSettings {
 
 impl Default for WorkerSettings {
     fn default() -> Self {
+        let engine = EngineSettings::default();
         Self {
             max_receive_count: 5,
             breaker_threshold: 3,
             breaker_cooldown: Duration::from_secs(15 * 60),
-            claim_patience: Duration::from_secs(60),
-            max_merge_rounds: 3,
-            deletion_guard: MassDeletionGuard::default(),
+            claim_patience: engine.claim_patience,
+            max_merge_rounds: engine.max_merge_rounds,
+            deletion_guard: engine.deletion_guard,
+        }
+    }
+}
+
+impl WorkerSettings {
+    /// The engine's part.
+    pub fn engine(&self) -> EngineSettings {
+        EngineSettings {
+            claim_patience: self.claim_patience,
+            max_merge_rounds: self.max_merge_rounds,
+            deletion_guard: self.deletion_guard,
         }
     }
 }
 
 /// What the worker needs, each as a narrow port: `sync` (bindings, mappings, records), `tasks`
-/// (the tasks table), `graph` (the remote side), `queue` (to delay a throttled message),
-/// `control` (the subscription hints, the scheduler's code; without it they are acknowledged
-/// with a log).
-pub struct WorkerDeps<S, T, G, Q, C = NoControl> {
+/// (the tasks table), `graph` (opens each binding's remote side), `queue` (to delay a throttled
+/// message), `subscription_hints` (the scheduler's code; without it they are acknowledged with a
+/// log).
+pub struct WorkerDeps<S, T, G, Q, H = LeaveToScheduler> {
     pub sync: S,
     pub tasks: T,
     pub graph: G,
     pub queue: Q,
-    pub control: C,
+    pub subscription_hints: H,
     pub settings: WorkerSettings,
 }
 
-impl<S, T, G, Q> WorkerDeps<S, T, G, Q, NoControl> {
+impl<S, T, G, Q> WorkerDeps<S, T, G, Q, LeaveToScheduler> {
     /// Dependencies with the default settings and no subscription handling.
     pub fn new(sync: S, tasks: T, graph: G, queue: Q) -> Self {
         Self {
@@ -88,23 +98,36 @@ impl<S, T, G, Q> WorkerDeps<S, T, G, Q, NoControl> {
             tasks,
             graph,
             queue,
-            control: NoControl,
+            subscription_hints: LeaveToScheduler,
             settings: WorkerSettings::default(),
         }
     }
 }
 
-impl<S, T, G, Q, C> WorkerDeps<S, T, G, Q, C> {
-    /// The same dependencies handing the subscription hints to `control` (e.g. the scheduler's
+impl<S, T, G, Q, H> WorkerDeps<S, T, G, Q, H> {
+    /// The same dependencies handing the subscription hints to `hints` (e.g. the scheduler's
     /// `SchedulerDeps`).
-    pub fn with_control<C2: ControlHints>(self, control: C2) -> WorkerDeps<S, T, G, Q, C2> {
+    pub fn with_subscription_hints<H2: SubscriptionHints>(
+        self,
+        hints: H2,
+    ) -> WorkerDeps<S, T, G, Q, H2> {
         WorkerDeps {
             sync: self.sync,
             tasks: self.tasks,
             graph: self.graph,
             queue: self.queue,
-            control,
+            subscription_hints: hints,
             settings: self.settings,
+        }
+    }
+
+    /// The engine over these dependencies.
+    pub fn engine(&self) -> Engine<'_, S, T, G> {
+        Engine {
+            sync: &self.sync,
+            tasks: &self.tasks,
+            graph: &self.graph,
+            settings: self.settings.engine(),
         }
     }
 }
@@ -119,16 +142,16 @@ impl<X: TaskRead + TaskWriteIfVersion + TaskList> TaskStore for X {}
 
 /// Handles one SQS batch; the response lists the messages that failed (to be retried, and
 /// redriven to the DLQ once they exceed the queue's receive limit).
-pub async fn handle_batch<S, T, G, Q, C>(
+pub async fn handle_batch<S, T, G, Q, H>(
     event: SqsEvent,
-    deps: &WorkerDeps<S, T, G, Q, C>,
+    deps: &WorkerDeps<S, T, G, Q, H>,
 ) -> SqsBatchResponse
 where
     S: SyncStore,
     T: TaskStore,
-    G: RemoteTasks,
+    G: OpenRemote,
     Q: MessageDelay,
-    C: ControlHints,
+    H: SubscriptionHints,
 {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
@@ -168,10 +191,10 @@ where
 }
 
 /// Logs a failure and does what it asks for; true when the message must be reported failed.
-async fn on_failure<S, T, G, Q, C>(
+async fn on_failure<S, T, G, Q, H>(
     error: &WorkerError,
     receipt_handle: Option<&str>,
-    deps: &WorkerDeps<S, T, G, Q, C>,
+    deps: &WorkerDeps<S, T, G, Q, H>,
 ) -> bool
 where
     S: SyncStore,
@@ -206,12 +229,12 @@ where
     }
 }
 
-async fn record_dead_letter<S, T, G, Q, C>(
+async fn record_dead_letter<S, T, G, Q, H>(
     message_id: &str,
     body: &str,
     error: &WorkerError,
     receive_count: u32,
-    deps: &WorkerDeps<S, T, G, Q, C>,
+    deps: &WorkerDeps<S, T, G, Q, H>,
 ) where
     S: SyncStore,
 {
@@ -230,148 +253,169 @@ async fn record_dead_letter<S, T, G, Q, C>(
     }
 }
 
-/// Handles one message body. Public so the local run and tests can drive single messages.
-pub async fn handle_message<S, T, G, Q, C>(
+/// Handles one message body: decode → binding → breaker → engine → what the queue should do.
+/// Public so the local run and tests can drive single messages.
+pub async fn handle_message<S, T, G, Q, H>(
     body: &str,
-    deps: &WorkerDeps<S, T, G, Q, C>,
+    deps: &WorkerDeps<S, T, G, Q, H>,
 ) -> Result<MessageOutcome, WorkerError>
 where
     S: SyncStore,
     T: TaskStore,
-    G: RemoteTasks,
+    G: OpenRemote,
     Q: MessageDelay,
-    C: ControlHints,
+    H: SubscriptionHints,
 {
     let hint = queue_message::decode(body).map_err(|e| WorkerError::Reject {
         reason: format!("undecodable message: {e}"),
     })?;
-    match hint {
+    let (binding, work) = match hint {
         Hint::RemoteTodoTask {
             binding_id,
             task_id,
-        } => remote_hint(deps, &binding_id, RemoteKind::Todo, task_id).await,
+        } => (
+            remote_binding(deps, &binding_id, RemoteKind::Todo).await?,
+            Work::Pair(PairKey::Remote(task_id)),
+        ),
         Hint::RemotePlannerTask {
             binding_id,
             task_id,
-        } => remote_hint(deps, &binding_id, RemoteKind::Planner, task_id).await,
-        Hint::LocalTask { list_id, task_id } => local_hint(deps, &list_id, task_id).await,
+        } => (
+            remote_binding(deps, &binding_id, RemoteKind::Planner).await?,
+            Work::Pair(PairKey::Remote(task_id)),
+        ),
+        Hint::LocalTask { list_id, task_id } => (
+            binding_of_local(deps, &list_id, &task_id).await?,
+            Work::Pair(PairKey::Local(task_id)),
+        ),
         Hint::ResyncBinding { binding_id, reason } => {
-            let Some(binding) = usable_binding(deps, &binding_id).await? else {
-                return Ok(MessageOutcome::UnknownBinding { binding_id });
-            };
-            if let Some(open) = breaker::open_reason(&binding) {
-                return Ok(open);
-            }
-            tracing::info!(binding_id = %binding.id, reason = %reason, "resync");
-            let result = resync::resync(deps, &binding).await;
-            breaker::settle(&deps.sync, &binding, &result).await;
-            result.map(MessageOutcome::Resynced)
+            tracing::info!(%binding_id, %reason, "resync");
+            (usable_binding(deps, &binding_id).await?, Work::Resync)
         }
-        // Subscriptions are the scheduler's (issue 6).
         Hint::ReauthorizeSubscription {
             binding_id,
             subscription_id,
         } => {
-            deps.control
+            return deps
+                .subscription_hints
                 .reauthorize_subscription(&binding_id, &subscription_id)
-                .await
+                .await;
         }
         Hint::RecreateSubscription {
             binding_id,
             subscription_id,
         } => {
-            deps.control
+            return deps
+                .subscription_hints
                 .recreate_subscription(&binding_id, &subscription_id)
-                .await
+                .await;
+        }
+    };
+    let binding = match binding {
+        Found::Binding(b) => b,
+        Found::Unknown(binding_id) => return Ok(MessageOutcome::UnknownBinding { binding_id }),
+        Found::Unbound => return Ok(MessageOutcome::Unchanged),
+    };
+    if let Some(open) = breaker::open_reason(&binding) {
+        return Ok(open);
+    }
+    let engine = deps.engine();
+    let result = match &work {
+        Work::Pair(key) => engine
+            .sync_pair(&binding, key)
+            .await
+            .map(|done| match done {
+                Executed::Nothing => MessageOutcome::Unchanged,
+                done => MessageOutcome::Synced(done),
+            }),
+        Work::Resync => engine.resync(&binding).await.map(MessageOutcome::Resynced),
+    }
+    .map_err(|failure| WorkerError::of_binding(&binding, failure));
+    breaker::settle(&deps.sync, &binding, &result).await;
+    result
+}
+
+/// What a message asks of its binding.
+enum Work {
+    Pair(PairKey),
+    Resync,
+}
+
+/// The binding a hint names, as found.
+enum Found {
+    Binding(Binding),
+    /// Removed by an operator: the hint is acknowledged.
+    Unknown(String),
+    /// A local task of a list no binding syncs.
+    Unbound,
+}
+
+async fn usable_binding<S, T, G, Q, H>(
+    deps: &WorkerDeps<S, T, G, Q, H>,
+    binding_id: &str,
+) -> Result<Found, WorkerError>
+where
+    S: SyncStore,
+{
+    match deps.sync.find_binding(binding_id).await? {
+        Some(b) => Ok(Found::Binding(b)),
+        None => {
+            tracing::warn!(
+                binding_id,
+                "hint for a binding that no longer exists: acknowledged"
+            );
+            Ok(Found::Unknown(binding_id.to_owned()))
         }
     }
 }
 
-async fn usable_binding<S, T, G, Q, C>(
-    deps: &WorkerDeps<S, T, G, Q, C>,
-    binding_id: &str,
-) -> Result<Option<Binding>, WorkerError>
-where
-    S: SyncStore,
-{
-    let binding = deps.sync.find_binding(binding_id).await?;
-    if binding.is_none() {
-        tracing::warn!(
-            binding_id,
-            "hint for a binding that no longer exists: acknowledged"
-        );
-    }
-    Ok(binding)
-}
-
-async fn remote_hint<S, T, G, Q, C>(
-    deps: &WorkerDeps<S, T, G, Q, C>,
+/// The binding of a remote hint, which must be of the kind the hint names.
+async fn remote_binding<S, T, G, Q, H>(
+    deps: &WorkerDeps<S, T, G, Q, H>,
     binding_id: &str,
     kind: RemoteKind,
-    task_id: String,
-) -> Result<MessageOutcome, WorkerError>
+) -> Result<Found, WorkerError>
 where
     S: SyncStore,
-    T: TaskStore,
-    G: RemoteTasks,
 {
-    let Some(binding) = usable_binding(deps, binding_id).await? else {
-        return Ok(MessageOutcome::UnknownBinding {
-            binding_id: binding_id.to_owned(),
-        });
-    };
-    if binding.remote != kind {
+    let found = usable_binding(deps, binding_id).await?;
+    if let Found::Binding(b) = &found
+        && b.remote != kind
+    {
         return Err(WorkerError::Reject {
             reason: format!(
                 "binding {binding_id:?} is a {:?} binding, the hint names a {kind:?} task",
-                binding.remote
+                b.remote
             ),
         });
     }
-    if let Some(open) = breaker::open_reason(&binding) {
-        return Ok(open);
-    }
-    let result = pair::sync_pair(deps, &binding, PairKey::Remote(task_id)).await;
-    breaker::settle(&deps.sync, &binding, &result).await;
-    result
+    Ok(found)
 }
 
-async fn local_hint<S, T, G, Q, C>(
-    deps: &WorkerDeps<S, T, G, Q, C>,
+/// A local change names only its list: the mapping names the binding; a task never synced yet
+/// belongs to its list's binding.
+async fn binding_of_local<S, T, G, Q, H>(
+    deps: &WorkerDeps<S, T, G, Q, H>,
     list_id: &str,
-    task_id: String,
-) -> Result<MessageOutcome, WorkerError>
+    task_id: &str,
+) -> Result<Found, WorkerError>
 where
     S: SyncStore,
-    T: TaskStore,
-    G: RemoteTasks,
 {
-    // The mapping names the binding; a task never synced yet belongs to its list's binding.
-    let binding = match deps.sync.mapping_by_local(list_id, &task_id).await {
-        Ok(Some(m)) => deps.sync.find_binding(&m.binding_id).await?,
-        Ok(None) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let binding = match binding {
-        Some(b) => b,
-        None => {
-            let mut bindings = deps.sync.bindings_of_list(list_id).await?;
-            if bindings.len() > 1 {
-                tracing::warn!(
-                    list_id,
-                    "several bindings share this local list; the first (by id) syncs it"
-                );
-            }
-            if bindings.is_empty() {
-                return Ok(MessageOutcome::Unchanged);
-            }
-            bindings.swap_remove(0)
-        }
-    };
-    if let Some(open) = breaker::open_reason(&binding) {
-        return Ok(open);
+    if let Some(m) = deps.sync.mapping_by_local(list_id, task_id).await?
+        && let Some(b) = deps.sync.find_binding(&m.binding_id).await?
+    {
+        return Ok(Found::Binding(b));
     }
-    let result = pair::sync_pair(deps, &binding, PairKey::Local(task_id)).await;
-    breaker::settle(&deps.sync, &binding, &result).await;
-    result
+    let mut bindings = deps.sync.bindings_of_list(list_id).await?;
+    if bindings.len() > 1 {
+        tracing::warn!(
+            list_id,
+            "several bindings share this local list; the first (by id) syncs it"
+        );
+    }
+    if bindings.is_empty() {
+        return Ok(Found::Unbound);
+    }
+    Ok(Found::Binding(bindings.swap_remove(0)))
 }

@@ -1,8 +1,12 @@
 //! What happened to one message, and the ways it can fail, split by what SQS should do with it.
+//! The engine classifies its failures ([`SyncFailure`]); the one conversion here says what each
+//! class means for the message, and loses nothing: a binding failure always reaches the breaker.
 
 use std::time::Duration;
 
-use crate::sync::Executed;
+use crate::model::Binding;
+use crate::ports::StoreError;
+use crate::sync::{Executed, ResyncReport, SyncFailure};
 
 /// The result of a message that succeeded (it is deleted from the queue).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,17 +26,6 @@ pub enum MessageOutcome {
     /// A hint kind that this worker acknowledges without acting on (subscription hints when no
     /// scheduler dependencies were given).
     NotYetHandled { kind: &'static str },
-}
-
-/// What a resync did, pair by pair.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ResyncReport {
-    pub pairs: u32,
-    pub changed: u32,
-    pub unchanged: u32,
-    pub failed: u32,
-    /// Deletions held back by the mass-deletion guard (DESIGN.md principle 6).
-    pub deletions_held: u32,
 }
 
 /// Why a message failed.
@@ -55,51 +48,38 @@ pub enum WorkerError {
     Binding { binding_id: String, reason: String },
 }
 
-impl From<crate::ports::StoreError> for WorkerError {
-    fn from(e: crate::ports::StoreError) -> Self {
-        use crate::ports::StoreError;
-        match e {
-            StoreError::Transient(_) | StoreError::ConditionFailed(_) => WorkerError::Retry {
-                reason: e.to_string(),
-                after: None,
-            },
-            StoreError::InvalidItem(_) | StoreError::Config(_) => WorkerError::Reject {
-                reason: e.to_string(),
-            },
-        }
+impl WorkerError {
+    /// What a failure of the engine, met while handling `binding`, means for the message.
+    pub fn of_binding(binding: &Binding, failure: SyncFailure) -> Self {
+        Self::classified(failure, Some(&binding.id))
     }
-}
 
-impl From<crate::graph::GraphError> for WorkerError {
-    fn from(e: crate::graph::GraphError) -> Self {
-        use crate::graph::GraphError;
-        match e {
-            GraphError::Throttled { retry_after } => WorkerError::Retry {
-                reason: e.to_string(),
-                after: Some(retry_after),
+    fn classified(failure: SyncFailure, binding_id: Option<&str>) -> Self {
+        match failure {
+            SyncFailure::Binding { reason } => match binding_id {
+                Some(id) => WorkerError::Binding {
+                    binding_id: id.to_owned(),
+                    reason,
+                },
+                None => WorkerError::Reject { reason },
             },
-            GraphError::Transient(_) | GraphError::Conflict { .. } => WorkerError::Retry {
-                reason: e.to_string(),
-                after: None,
-            },
-            _ => WorkerError::Reject {
-                reason: e.to_string(),
-            },
-        }
-    }
-}
-
-impl From<crate::sync::ExecError> for WorkerError {
-    fn from(e: crate::sync::ExecError) -> Self {
-        use crate::sync::ExecError;
-        match e {
-            ExecError::Stale(reason) => WorkerError::Retry {
+            SyncFailure::Retry { reason, after } => WorkerError::Retry { reason, after },
+            // The engine merges again itself; one that escapes is a race still moving.
+            SyncFailure::Stale { reason } => WorkerError::Retry {
                 reason: format!("kept losing races: {reason}"),
                 after: None,
             },
-            ExecError::Graph(g) => g.into(),
-            ExecError::ContainerGone(reason) => WorkerError::Reject { reason },
-            ExecError::Store(s) => s.into(),
+            SyncFailure::Item { reason } | SyncFailure::Config { reason } => {
+                WorkerError::Reject { reason }
+            }
         }
+    }
+}
+
+/// A store failure before any binding is known (reading the binding itself), classified as the
+/// engine classifies it (a store failure is never the binding's).
+impl From<StoreError> for WorkerError {
+    fn from(e: StoreError) -> Self {
+        Self::classified(SyncFailure::from(e), None)
     }
 }

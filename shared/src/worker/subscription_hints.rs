@@ -1,5 +1,5 @@
 //! The subscription hints (`reauthorize_subscription`, `recreate_subscription`) belong to the
-//! scheduler's code (issue 6); the worker hands them over through this port.
+//! scheduler's code; the worker hands them over through this port.
 
 use std::future::Future;
 
@@ -10,7 +10,7 @@ use crate::ports::HintSend;
 use crate::scheduler::{ControlError, SchedulerDeps, SchedulerStore};
 
 /// Handles the subscription hints.
-pub trait ControlHints: Send + Sync {
+pub trait SubscriptionHints: Send + Sync {
     fn reauthorize_subscription(
         &self,
         binding_id: &str,
@@ -27,9 +27,9 @@ pub trait ControlHints: Send + Sync {
 /// No subscription handling here: the hint is acknowledged with a log (the scheduler's next run
 /// renews or recreates the subscription anyway).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NoControl;
+pub struct LeaveToScheduler;
 
-impl ControlHints for NoControl {
+impl SubscriptionHints for LeaveToScheduler {
     async fn reauthorize_subscription(
         &self,
         binding_id: &str,
@@ -59,7 +59,7 @@ impl ControlHints for NoControl {
     }
 }
 
-fn control_result<T: std::fmt::Debug>(
+fn hint_result<T: std::fmt::Debug>(
     binding_id: &str,
     result: Result<T, ControlError>,
 ) -> Result<MessageOutcome, WorkerError> {
@@ -79,7 +79,7 @@ fn control_result<T: std::fmt::Debug>(
     }
 }
 
-impl<S, Q> ControlHints for SchedulerDeps<S, Q>
+impl<S, Q> SubscriptionHints for SchedulerDeps<S, Q>
 where
     S: SchedulerStore,
     Q: HintSend + Clone + 'static,
@@ -96,7 +96,7 @@ where
             Utc::now(),
         )
         .await;
-        control_result(binding_id, result)
+        hint_result(binding_id, result)
     }
 
     async fn recreate_subscription(
@@ -107,13 +107,13 @@ where
         let result =
             crate::scheduler::recreate_subscription(self, binding_id, subscription_id, Utc::now())
                 .await;
-        control_result(binding_id, result)
+        hint_result(binding_id, result)
     }
 }
 
 /// Optional subscription handling (e.g. when the scheduler's settings are not configured for
-/// this function): `None` acknowledges like [`NoControl`].
-impl<C: ControlHints> ControlHints for Option<C> {
+/// this function): `None` acknowledges like [`LeaveToScheduler`].
+impl<C: SubscriptionHints> SubscriptionHints for Option<C> {
     async fn reauthorize_subscription(
         &self,
         binding_id: &str,
@@ -125,7 +125,7 @@ impl<C: ControlHints> ControlHints for Option<C> {
                     .await
             }
             None => {
-                NoControl
+                LeaveToScheduler
                     .reauthorize_subscription(binding_id, subscription_id)
                     .await
             }
@@ -140,7 +140,7 @@ impl<C: ControlHints> ControlHints for Option<C> {
         match self {
             Some(c) => c.recreate_subscription(binding_id, subscription_id).await,
             None => {
-                NoControl
+                LeaveToScheduler
                     .recreate_subscription(binding_id, subscription_id)
                     .await
             }
