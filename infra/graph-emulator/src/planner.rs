@@ -2,7 +2,7 @@
 //! the control API that edits tasks "as a person in the Planner app" (no If-Match, new ETag, and,
 //! as in the real service, no change notification: Planner has none, §1.10).
 //!
-//! The rules live in `planner/model.rs`; this module maps requests onto them.
+//! The rules live in `planner/model.rs` and its submodules; this module maps requests onto them.
 
 pub mod etag;
 pub mod model;
@@ -227,19 +227,59 @@ fn required_if_match(headers: &HeaderMap) -> Result<&str, PlannerError> {
     header_str(headers, "if-match").ok_or(PlannerError::MissingIfMatch)
 }
 
+/// A Graph write to a plan or bucket (§2.6): a valid id, a required `If-Match`, a JSON body, and
+/// the written resource as `Prefer` asks.
+fn update_resource(
+    state: &AppState,
+    (id, what): (&str, &str),
+    headers: &HeaderMap,
+    body: &[u8],
+    update: impl FnOnce(
+        &mut PlannerState,
+        Precondition<'_>,
+        &Map<String, Value>,
+    ) -> Result<Value, PlannerError>,
+) -> Reply {
+    check_id(id, what)?;
+    let if_match = required_if_match(headers)?;
+    let body = json_object(body)?;
+    let written_value = update(
+        &mut lock(&state.planner),
+        Precondition::IfMatch(Some(if_match)),
+        &body,
+    )?;
+    Ok(written(headers, written_value))
+}
+
+/// A Graph delete of a plan or bucket: a valid id and a required `If-Match`.
+fn delete_resource(
+    state: &AppState,
+    (id, what): (&str, &str),
+    headers: &HeaderMap,
+    delete: impl FnOnce(&mut PlannerState, Precondition<'_>) -> Result<(), PlannerError>,
+) -> Reply {
+    check_id(id, what)?;
+    let if_match = required_if_match(headers)?;
+    delete(
+        &mut lock(&state.planner),
+        Precondition::IfMatch(Some(if_match)),
+    )?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn update_plan(
     State(state): State<AppState>,
     Path(plan_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    check_id(&plan_id, "plan")?;
-    let if_match = required_if_match(&headers)?;
-    let body = json_object(&body)?;
-    let plan = lock(&state.planner)
-        .update_plan(&plan_id, Precondition::IfMatch(Some(if_match)), &body)?
-        .to_json();
-    Ok(written(&headers, plan))
+    update_resource(
+        &state,
+        (&plan_id, "plan"),
+        &headers,
+        &body,
+        |p, pre, body| Ok(p.update_plan(&plan_id, pre, body)?.to_json()),
+    )
 }
 
 async fn delete_plan(
@@ -247,10 +287,9 @@ async fn delete_plan(
     Path(plan_id): Path<String>,
     headers: HeaderMap,
 ) -> Reply {
-    check_id(&plan_id, "plan")?;
-    let if_match = required_if_match(&headers)?;
-    lock(&state.planner).delete_plan(&plan_id, Precondition::IfMatch(Some(if_match)))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    delete_resource(&state, (&plan_id, "plan"), &headers, |p, pre| {
+        p.delete_plan(&plan_id, pre)
+    })
 }
 
 async fn update_bucket(
@@ -259,13 +298,13 @@ async fn update_bucket(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    check_id(&bucket_id, "bucket")?;
-    let if_match = required_if_match(&headers)?;
-    let body = json_object(&body)?;
-    let bucket = lock(&state.planner)
-        .update_bucket(&bucket_id, Precondition::IfMatch(Some(if_match)), &body)?
-        .to_json();
-    Ok(written(&headers, bucket))
+    update_resource(
+        &state,
+        (&bucket_id, "bucket"),
+        &headers,
+        &body,
+        |p, pre, body| Ok(p.update_bucket(&bucket_id, pre, body)?.to_json()),
+    )
 }
 
 async fn delete_bucket(
@@ -273,10 +312,9 @@ async fn delete_bucket(
     Path(bucket_id): Path<String>,
     headers: HeaderMap,
 ) -> Reply {
-    check_id(&bucket_id, "bucket")?;
-    let if_match = required_if_match(&headers)?;
-    lock(&state.planner).delete_bucket(&bucket_id, Precondition::IfMatch(Some(if_match)))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    delete_resource(&state, (&bucket_id, "bucket"), &headers, |p, pre| {
+        p.delete_bucket(&bucket_id, pre)
+    })
 }
 
 async fn list_group_plans(State(state): State<AppState>, Path(group_id): Path<String>) -> Reply {
@@ -403,10 +441,7 @@ async fn update_task(
     body: Bytes,
 ) -> Reply {
     check_id(&task_id, "task")?;
-    let if_match = header_str(&headers, "if-match");
-    if if_match.is_none() {
-        return Err(PlannerError::MissingIfMatch.into());
-    }
+    let if_match = Some(required_if_match(&headers)?);
     let body = json_object(&body)?;
     let ctx = app_ctx(&state);
     let task = lock(&state.planner)
@@ -443,10 +478,7 @@ async fn update_details(
     body: Bytes,
 ) -> Reply {
     check_id(&task_id, "task")?;
-    let if_match = header_str(&headers, "if-match");
-    if if_match.is_none() {
-        return Err(PlannerError::MissingIfMatch.into());
-    }
+    let if_match = Some(required_if_match(&headers)?);
     let body = json_object(&body)?;
     let ctx = app_ctx(&state);
     let details = {
