@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{MethodRouter, get, patch, post};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/planner/plans", post(create_plan))
         .route(
             "/planner/plans/{plan_id}",
-            get(get_plan).patch(update_plan).delete(delete_plan),
+            get(get_plan).merge(container_writes(&PLANS)),
         )
         .route("/groups/{group_id}/planner/plans", get(list_group_plans))
         .route("/planner/plans/{plan_id}/buckets", get(list_plan_buckets))
@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/planner/buckets", post(create_bucket))
         .route(
             "/planner/buckets/{bucket_id}",
-            get(get_bucket).patch(update_bucket).delete(delete_bucket),
+            get(get_bucket).merge(container_writes(&BUCKETS)),
         )
         .route("/planner/buckets/{bucket_id}/tasks", get(list_bucket_tasks))
         .route("/planner/tasks", post(create_task))
@@ -227,94 +227,84 @@ fn required_if_match(headers: &HeaderMap) -> Result<&str, PlannerError> {
     header_str(headers, "if-match").ok_or(PlannerError::MissingIfMatch)
 }
 
-/// A Graph write to a plan or bucket (§2.6): a valid id, a required `If-Match`, a JSON body, and
-/// the written resource as `Prefer` asks.
-fn update_resource(
-    state: &AppState,
-    (id, what): (&str, &str),
-    headers: &HeaderMap,
-    body: &[u8],
-    update: impl FnOnce(
+/// A plan or a bucket: the resources whose Graph writes need only their id, `If-Match` (§2.6)
+/// and, for an update, a body.
+struct Container {
+    /// The resource's name in messages, e.g. "plan".
+    what: &'static str,
+    update: fn(
         &mut PlannerState,
+        &str,
         Precondition<'_>,
         &Map<String, Value>,
     ) -> Result<Value, PlannerError>,
+    delete: fn(&mut PlannerState, &str, Precondition<'_>) -> Result<(), PlannerError>,
+}
+
+const PLANS: Container = Container {
+    what: "plan",
+    update: |planner, id, precondition, body| {
+        Ok(planner.update_plan(id, precondition, body)?.to_json())
+    },
+    delete: PlannerState::delete_plan,
+};
+
+const BUCKETS: Container = Container {
+    what: "bucket",
+    update: |planner, id, precondition, body| {
+        Ok(planner.update_bucket(id, precondition, body)?.to_json())
+    },
+    delete: PlannerState::delete_bucket,
+};
+
+/// `PATCH` and `DELETE` of one plan or bucket.
+fn container_writes(c: &'static Container) -> MethodRouter<AppState> {
+    patch(
+        move |state: State<AppState>, id: Path<String>, headers: HeaderMap, body: Bytes| {
+            update_container(c, state, id, headers, body)
+        },
+    )
+    .delete(
+        move |state: State<AppState>, id: Path<String>, headers: HeaderMap| {
+            delete_container(c, state, id, headers)
+        },
+    )
+}
+
+/// The written resource comes back as `Prefer` asks.
+async fn update_container(
+    c: &Container,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Reply {
-    check_id(id, what)?;
-    let if_match = required_if_match(headers)?;
-    let body = json_object(body)?;
-    let written_value = update(
+    check_id(&id, c.what)?;
+    let if_match = required_if_match(&headers)?;
+    let body = json_object(&body)?;
+    let value = (c.update)(
         &mut lock(&state.planner),
+        &id,
         Precondition::IfMatch(Some(if_match)),
         &body,
     )?;
-    Ok(written(headers, written_value))
+    Ok(written(&headers, value))
 }
 
-/// A Graph delete of a plan or bucket: a valid id and a required `If-Match`.
-fn delete_resource(
-    state: &AppState,
-    (id, what): (&str, &str),
-    headers: &HeaderMap,
-    delete: impl FnOnce(&mut PlannerState, Precondition<'_>) -> Result<(), PlannerError>,
+async fn delete_container(
+    c: &Container,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Reply {
-    check_id(id, what)?;
-    let if_match = required_if_match(headers)?;
-    delete(
+    check_id(&id, c.what)?;
+    let if_match = required_if_match(&headers)?;
+    (c.delete)(
         &mut lock(&state.planner),
+        &id,
         Precondition::IfMatch(Some(if_match)),
     )?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn update_plan(
-    State(state): State<AppState>,
-    Path(plan_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    update_resource(
-        &state,
-        (&plan_id, "plan"),
-        &headers,
-        &body,
-        |p, pre, body| Ok(p.update_plan(&plan_id, pre, body)?.to_json()),
-    )
-}
-
-async fn delete_plan(
-    State(state): State<AppState>,
-    Path(plan_id): Path<String>,
-    headers: HeaderMap,
-) -> Reply {
-    delete_resource(&state, (&plan_id, "plan"), &headers, |p, pre| {
-        p.delete_plan(&plan_id, pre)
-    })
-}
-
-async fn update_bucket(
-    State(state): State<AppState>,
-    Path(bucket_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    update_resource(
-        &state,
-        (&bucket_id, "bucket"),
-        &headers,
-        &body,
-        |p, pre, body| Ok(p.update_bucket(&bucket_id, pre, body)?.to_json()),
-    )
-}
-
-async fn delete_bucket(
-    State(state): State<AppState>,
-    Path(bucket_id): Path<String>,
-    headers: HeaderMap,
-) -> Reply {
-    delete_resource(&state, (&bucket_id, "bucket"), &headers, |p, pre| {
-        p.delete_bucket(&bucket_id, pre)
-    })
 }
 
 async fn list_group_plans(State(state): State<AppState>, Path(group_id): Path<String>) -> Reply {
@@ -434,20 +424,50 @@ fn written(headers: &HeaderMap, representation: Value) -> Response {
     }
 }
 
+/// A Graph write to a task or its details (§2.6, §2.7): a valid id, a required `If-Match`, a JSON
+/// body, and the written resource as `Prefer` asks.
+fn task_write(
+    state: &AppState,
+    task_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    write: impl FnOnce(
+        &mut PlannerState,
+        Precondition<'_>,
+        &Map<String, Value>,
+        &WriteContext<'_>,
+    ) -> Result<Value, PlannerError>,
+) -> Reply {
+    check_id(task_id, "task")?;
+    let if_match = Some(required_if_match(headers)?);
+    let body = json_object(body)?;
+    let ctx = app_ctx(state);
+    let value = write(
+        &mut lock(&state.planner),
+        Precondition::IfMatch(if_match),
+        &body,
+        &ctx,
+    )?;
+    Ok(written(headers, value))
+}
+
 async fn update_task(
     State(state): State<AppState>,
     Path(task_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    check_id(&task_id, "task")?;
-    let if_match = Some(required_if_match(&headers)?);
-    let body = json_object(&body)?;
-    let ctx = app_ctx(&state);
-    let task = lock(&state.planner)
-        .update_task(&task_id, Precondition::IfMatch(if_match), &body, &ctx)?
-        .to_json(false);
-    Ok(written(&headers, task))
+    task_write(
+        &state,
+        &task_id,
+        &headers,
+        &body,
+        |planner, pre, body, ctx| {
+            Ok(planner
+                .update_task(&task_id, pre, body, ctx)?
+                .to_json(false))
+        },
+    )
 }
 
 async fn delete_task(
@@ -477,17 +497,16 @@ async fn update_details(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    check_id(&task_id, "task")?;
-    let if_match = Some(required_if_match(&headers)?);
-    let body = json_object(&body)?;
-    let ctx = app_ctx(&state);
-    let details = {
-        let mut planner = lock(&state.planner);
-        let task =
-            planner.update_details(&task_id, Precondition::IfMatch(if_match), &body, &ctx)?;
-        task.details.to_json(&task.id)
-    };
-    Ok(written(&headers, details))
+    task_write(
+        &state,
+        &task_id,
+        &headers,
+        &body,
+        |planner, pre, body, ctx| {
+            let task = planner.update_details(&task_id, pre, body, ctx)?;
+            Ok(task.details.to_json(&task.id))
+        },
+    )
 }
 
 // ---- control API: a person in the Planner app ----

@@ -198,6 +198,21 @@ impl<'a> Precondition<'a> {
             Precondition::None => Ok(None),
         }
     }
+
+    /// The resource a write targets, once the precondition holds for its `kind` of ETag. The
+    /// order of the answers is Graph's: a missing If-Match first, then a missing resource, then a
+    /// stale or foreign ETag.
+    fn check<'s, T>(
+        self,
+        find: impl FnOnce() -> Result<&'s T, PlannerError>,
+        kind: EtagKind,
+        version: impl FnOnce(&T) -> u64,
+    ) -> Result<&'s T, PlannerError> {
+        let given = self.given()?;
+        let current = find()?;
+        check_precondition(given, kind, version(current))?;
+        Ok(current)
+    }
 }
 
 impl PlannerState {

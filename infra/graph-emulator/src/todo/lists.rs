@@ -7,31 +7,52 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::model::{self, TodoList};
+use super::model::{self, TodoState};
 use super::{Result, json_response, known_user, parse_object, with_context};
 use crate::state::{AppState, lock};
 
+/// Runs `f` on the To Do state for the path's user (lower-cased), whose default list exists by
+/// then. An unknown user is a 404 before anything else is read.
+fn with_lists<R>(
+    state: &AppState,
+    id: &str,
+    f: impl FnOnce(&mut TodoState, &str) -> Result<R>,
+) -> Result<R> {
+    let user = known_user(state, id)?;
+    let mut todo = lock(&state.todo);
+    todo.ensure_default_list(&user);
+    f(&mut todo, &user)
+}
+
 /// One list with its `@odata.context`, as a Graph list request answers it.
-fn list_entity(state: &AppState, id: &str, status: StatusCode, list: &TodoList) -> Response {
+fn list_entity(state: &AppState, id: &str, status: StatusCode, list: Value) -> Response {
     let context = format!(
         "{}/$metadata#users('{id}')/todo/lists/$entity",
         state.graph_base_url
     );
-    json_response(status, with_context(model::list_json(list), context))
+    json_response(status, with_context(list, context))
+}
+
+/// A new list of the path's user, as its JSON; Graph and the control API differ only in the
+/// answer's context.
+fn create(state: &AppState, id: &str, body: &[u8]) -> Result<Value> {
+    with_lists(state, id, |todo, user| {
+        let body = parse_object(body)?;
+        Ok(model::list_json(todo.create_list(user, &body)?))
+    })
 }
 
 pub(super) async fn list_lists(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let user = known_user(&state, &id)?;
-    let mut todo = lock(&state.todo);
-    todo.ensure_default_list(&user);
-    let value: Vec<Value> = todo
-        .lists_of(&user)
-        .into_iter()
-        .map(model::list_json)
-        .collect();
+    let value: Vec<Value> = with_lists(&state, &id, |todo, user| {
+        Ok(todo
+            .lists_of(user)
+            .into_iter()
+            .map(model::list_json)
+            .collect())
+    })?;
     Ok(json_response(
         StatusCode::OK,
         json!({"@odata.context": format!("{}/$metadata#users('{id}')/todo/lists", state.graph_base_url), "value": value}),
@@ -43,11 +64,7 @@ pub(super) async fn create_list(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response> {
-    let user = known_user(&state, &id)?;
-    let body = parse_object(&body)?;
-    let mut todo = lock(&state.todo);
-    todo.ensure_default_list(&user);
-    let list = todo.create_list(&user, &body)?;
+    let list = create(&state, &id, &body)?;
     Ok(list_entity(&state, &id, StatusCode::CREATED, list))
 }
 
@@ -55,10 +72,9 @@ pub(super) async fn get_list(
     State(state): State<AppState>,
     Path((id, list_id)): Path<(String, String)>,
 ) -> Result<Response> {
-    let user = known_user(&state, &id)?;
-    let mut todo = lock(&state.todo);
-    todo.ensure_default_list(&user);
-    let list = todo.list(&user, &list_id)?;
+    let list = with_lists(&state, &id, |todo, user| {
+        Ok(model::list_json(todo.list(user, &list_id)?))
+    })?;
     Ok(list_entity(&state, &id, StatusCode::OK, list))
 }
 
@@ -67,11 +83,10 @@ pub(super) async fn update_list(
     Path((id, list_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response> {
-    let user = known_user(&state, &id)?;
-    let body = parse_object(&body)?;
-    let mut todo = lock(&state.todo);
-    todo.ensure_default_list(&user);
-    let list = todo.update_list(&user, &list_id, &body)?;
+    let list = with_lists(&state, &id, |todo, user| {
+        let body = parse_object(&body)?;
+        Ok(model::list_json(todo.update_list(user, &list_id, &body)?))
+    })?;
     Ok(list_entity(&state, &id, StatusCode::OK, list))
 }
 
@@ -81,10 +96,7 @@ pub(super) async fn delete_list(
     State(state): State<AppState>,
     Path((id, list_id)): Path<(String, String)>,
 ) -> Result<Response> {
-    let user = known_user(&state, &id)?;
-    let mut todo = lock(&state.todo);
-    todo.ensure_default_list(&user);
-    todo.delete_list(&user, &list_id)?;
+    with_lists(&state, &id, |todo, user| todo.delete_list(user, &list_id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -94,10 +106,6 @@ pub(super) async fn control_create_list(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response> {
-    let user = known_user(&state, &id)?;
-    let body = parse_object(&body)?;
-    let mut todo = lock(&state.todo);
-    todo.ensure_default_list(&user);
-    let list = todo.create_list(&user, &body)?;
-    Ok(json_response(StatusCode::CREATED, model::list_json(list)))
+    let list = create(&state, &id, &body)?;
+    Ok(json_response(StatusCode::CREATED, list))
 }

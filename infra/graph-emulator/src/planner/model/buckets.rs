@@ -5,8 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{as_string, reject_unknown};
 use super::{
-    PlannerError, PlannerState, Precondition, WriteContext, bad, check_precondition, limit, new_id,
-    not_found,
+    PlannerError, PlannerState, Precondition, WriteContext, bad, limit, new_id, not_found,
 };
 use crate::planner::etag::{EtagKind, etag};
 use crate::planner::order_hint;
@@ -92,9 +91,7 @@ impl PlannerState {
         body: &Map<String, Value>,
     ) -> Result<&Bucket, PlannerError> {
         reject_unknown(body, &["@odata.type", "name", "orderHint"], "a bucket")?;
-        let given = precondition.given()?;
-        let current = self.bucket(id)?;
-        check_precondition(given, EtagKind::Bucket, current.version)?;
+        precondition.check(|| self.bucket(id), EtagKind::Bucket, |c| c.version)?;
         let name = match body.get("name") {
             None => None,
             Some(v) => Some(as_string("name", v)?),
@@ -127,8 +124,7 @@ impl PlannerState {
         id: &str,
         precondition: Precondition<'_>,
     ) -> Result<(), PlannerError> {
-        let given = precondition.given()?;
-        check_precondition(given, EtagKind::Bucket, self.bucket(id)?.version)?;
+        precondition.check(|| self.bucket(id), EtagKind::Bucket, |c| c.version)?;
         let Some(bucket) = self.buckets.remove(id) else {
             return Ok(());
         };

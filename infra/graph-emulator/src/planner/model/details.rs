@@ -7,10 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::fields::{as_string, reject_unknown};
-use super::open_type::{OpenType, patch_open_type};
+use super::open_type::{self, OpenType, patch_open_type};
 use super::{
-    PlannerError, PlannerState, Precondition, Task, WriteContext, bad, check_precondition,
-    graph_time, not_found,
+    PlannerError, PlannerState, Precondition, Task, WriteContext, bad, graph_time, not_found,
 };
 use crate::planner::etag::{EtagKind, etag};
 use crate::planner::order_hint;
@@ -83,40 +82,26 @@ impl Details {
     }
 
     pub fn to_json(&self, task_id: &str) -> Value {
-        let checklist: Map<String, Value> = self
-            .checklist
-            .iter()
-            .map(|(k, c)| {
-                (
-                    k.clone(),
-                    json!({
-                        "@odata.type": "#microsoft.graph.plannerChecklistItem",
-                        "isChecked": c.is_checked,
-                        "title": c.title,
-                        "orderHint": c.order_hint,
-                        "lastModifiedDateTime": graph_time(&c.last_modified),
-                        "lastModifiedBy": c.last_modified_by,
-                    }),
-                )
+        let checklist = open_type::to_json(&self.checklist, |c| {
+            json!({
+                "@odata.type": "#microsoft.graph.plannerChecklistItem",
+                "isChecked": c.is_checked,
+                "title": c.title,
+                "orderHint": c.order_hint,
+                "lastModifiedDateTime": graph_time(&c.last_modified),
+                "lastModifiedBy": c.last_modified_by,
             })
-            .collect();
-        let references: Map<String, Value> = self
-            .references
-            .iter()
-            .map(|(k, r)| {
-                (
-                    k.clone(),
-                    json!({
-                        "@odata.type": "#microsoft.graph.plannerExternalReference",
-                        "alias": r.alias,
-                        "type": r.kind,
-                        "previewPriority": r.preview_priority,
-                        "lastModifiedDateTime": graph_time(&r.last_modified),
-                        "lastModifiedBy": r.last_modified_by,
-                    }),
-                )
+        });
+        let references = open_type::to_json(&self.references, |r| {
+            json!({
+                "@odata.type": "#microsoft.graph.plannerExternalReference",
+                "alias": r.alias,
+                "type": r.kind,
+                "previewPriority": r.preview_priority,
+                "lastModifiedDateTime": graph_time(&r.last_modified),
+                "lastModifiedBy": r.last_modified_by,
             })
-            .collect();
+        });
         json!({
             "@odata.etag": etag(EtagKind::TaskDetails, self.version),
             "id": task_id,
@@ -147,9 +132,11 @@ impl PlannerState {
         ctx: &WriteContext<'_>,
     ) -> Result<&Task, PlannerError> {
         reject_unknown(body, DETAILS_PATCH_FIELDS, "task details")?;
-        let given = precondition.given()?;
-        let current = self.task(id)?;
-        check_precondition(given, EtagKind::TaskDetails, current.details.version)?;
+        let current = precondition.check(
+            || self.task(id),
+            EtagKind::TaskDetails,
+            |c| c.details.version,
+        )?;
         let mut details = current.details.clone();
         apply_details_fields(&mut details, body, ctx)?;
         let task_changed = details.derived() != current.details.derived();

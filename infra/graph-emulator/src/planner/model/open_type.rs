@@ -10,6 +10,16 @@ use serde_json::{Map, Value};
 
 use super::{PlannerError, bad, limit};
 
+/// An open type as Graph shows it: each entry's JSON under its key.
+pub(super) fn to_json<T>(entries: &BTreeMap<String, T>, entry: impl Fn(&T) -> Value) -> Value {
+    Value::Object(
+        entries
+            .iter()
+            .map(|(key, e)| (key.clone(), entry(e)))
+            .collect(),
+    )
+}
+
 /// Open-type values must name their type (§2.2, §2.4); `#` is optional on input.
 fn check_odata_type(
     field: &str,

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{as_string, reject_unknown};
 use super::{
-    PlannerError, PlannerState, Precondition, WriteContext, bad, check_precondition, graph_time,
-    is_valid_id, limit, new_id, not_found,
+    PlannerError, PlannerState, Precondition, WriteContext, bad, graph_time, is_valid_id, limit,
+    new_id, not_found,
 };
 use crate::planner::etag::{EtagKind, etag};
 
@@ -112,9 +112,7 @@ impl PlannerState {
         body: &Map<String, Value>,
     ) -> Result<&Plan, PlannerError> {
         reject_unknown(body, &["@odata.type", "title"], "a plan")?;
-        let given = precondition.given()?;
-        let current = self.plan(id)?;
-        check_precondition(given, EtagKind::Plan, current.version)?;
+        precondition.check(|| self.plan(id), EtagKind::Plan, |c| c.version)?;
         let title = match body.get("title") {
             None => None,
             Some(v) => Some(as_string("title", v)?),
@@ -137,8 +135,7 @@ impl PlannerState {
         id: &str,
         precondition: Precondition<'_>,
     ) -> Result<(), PlannerError> {
-        let given = precondition.given()?;
-        check_precondition(given, EtagKind::Plan, self.plan(id)?.version)?;
+        precondition.check(|| self.plan(id), EtagKind::Plan, |c| c.version)?;
         if let Some(plan) = self.plans.remove(id) {
             for task in plan.tasks.values() {
                 self.tasks.remove(task);

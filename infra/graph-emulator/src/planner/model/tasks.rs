@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::fields::reject_unknown;
+use super::open_type;
 use super::{
-    Details, Plan, PlannerError, PlannerState, Precondition, WriteContext, bad, check_precondition,
-    graph_time, is_valid_id, limit, new_id, not_found,
+    Details, Plan, PlannerError, PlannerState, Precondition, WriteContext, bad, graph_time,
+    is_valid_id, limit, new_id, not_found,
 };
 use crate::planner::etag::{EtagKind, etag};
 use crate::planner::order_hint;
@@ -59,21 +60,14 @@ impl Task {
             .iter()
             .map(|n| (format!("category{n}"), Value::Bool(true)))
             .collect();
-        let assignments: Map<String, Value> = self
-            .assignments
-            .iter()
-            .map(|(user, a)| {
-                (
-                    user.clone(),
-                    json!({
-                        "@odata.type": "#microsoft.graph.plannerAssignment",
-                        "assignedDateTime": graph_time(&a.assigned),
-                        "orderHint": a.order_hint,
-                        "assignedBy": a.assigned_by,
-                    }),
-                )
+        let assignments = open_type::to_json(&self.assignments, |a| {
+            json!({
+                "@odata.type": "#microsoft.graph.plannerAssignment",
+                "assignedDateTime": graph_time(&a.assigned),
+                "orderHint": a.order_hint,
+                "assignedBy": a.assigned_by,
             })
-            .collect();
+        });
         let mut task = json!({
             "@odata.etag": etag(EtagKind::Task, self.version),
             "id": self.id,
@@ -328,9 +322,7 @@ impl PlannerState {
         ctx: &WriteContext<'_>,
     ) -> Result<&Task, PlannerError> {
         reject_unknown(body, TASK_PATCH_FIELDS, "a task")?;
-        let given = precondition.given()?;
-        let current = self.task(id)?;
-        check_precondition(given, EtagKind::Task, current.version)?;
+        let current = precondition.check(|| self.task(id), EtagKind::Task, |c| c.version)?;
         let mut updated = current.clone();
         self.apply_task_fields(&mut updated, body, false, ctx)?;
         let was_active = current.is_active();
@@ -359,9 +351,7 @@ impl PlannerState {
         id: &str,
         precondition: Precondition<'_>,
     ) -> Result<(), PlannerError> {
-        let given = precondition.given()?;
-        let current = self.task(id)?;
-        check_precondition(given, EtagKind::Task, current.version)?;
+        precondition.check(|| self.task(id), EtagKind::Task, |c| c.version)?;
         if let Some(task) = self.tasks.remove(id)
             && let Some(plan) = self.plans.get_mut(&task.plan_id)
         {
