@@ -229,15 +229,18 @@ fn required_if_match(headers: &HeaderMap) -> Result<&str, PlannerError> {
 
 /// A plan or a bucket: the resources whose Graph writes need only their id, `If-Match` (§2.6)
 /// and, for an update, a body.
+/// How a container's update applies a body and shows the result.
+type ContainerUpdate = fn(
+    &mut PlannerState,
+    &str,
+    Precondition<'_>,
+    &Map<String, Value>,
+) -> Result<Value, PlannerError>;
+
 struct Container {
     /// The resource's name in messages, e.g. "plan".
     what: &'static str,
-    update: fn(
-        &mut PlannerState,
-        &str,
-        Precondition<'_>,
-        &Map<String, Value>,
-    ) -> Result<Value, PlannerError>,
+    update: ContainerUpdate,
     delete: fn(&mut PlannerState, &str, Precondition<'_>) -> Result<(), PlannerError>,
 }
 
@@ -426,7 +429,7 @@ fn written(headers: &HeaderMap, representation: Value) -> Response {
 
 /// A Graph write to a task or its details (§2.6, §2.7): a valid id, a required `If-Match`, a JSON
 /// body, and the written resource as `Prefer` asks.
-fn task_write(
+async fn task_write(
     state: &AppState,
     task_id: &str,
     headers: &HeaderMap,
@@ -468,6 +471,7 @@ async fn update_task(
                 .to_json(false))
         },
     )
+    .await
 }
 
 async fn delete_task(
@@ -507,6 +511,7 @@ async fn update_details(
             Ok(task.details.to_json(&task.id))
         },
     )
+    .await
 }
 
 // ---- control API: a person in the Planner app ----

@@ -1,8 +1,6 @@
-//! The client-credentials token endpoint (graph-facts §6) and the bearer check on Graph routes.
+//! The client-credentials token endpoint (docs/graph-behaviour.md §6) and the bearer check on Graph routes.
 
-mod core_support;
-
-use core_support::{Emu, reply};
+use crate::helpers::{Emu, reply};
 use graph_emulator::EmulatorConfig;
 use serde_json::Value;
 

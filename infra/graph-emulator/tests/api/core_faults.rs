@@ -1,10 +1,8 @@
-//! Injected faults (graph-facts §5), request counters and the control API around them.
-
-mod core_support;
+//! Injected faults (docs/graph-behaviour.md §5), request counters and the control API around them.
 
 use std::time::{Duration, Instant};
 
-use core_support::Emu;
+use crate::helpers::Emu;
 use reqwest::Method;
 use serde_json::json;
 

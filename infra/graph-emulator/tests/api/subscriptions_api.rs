@@ -1,17 +1,12 @@
-//! Subscriptions over HTTP (graph-facts §1.1–§1.5, §1.9): the real validation handshake, lifetime
+//! Subscriptions over HTTP (docs/graph-behaviour.md §1.1–§1.5, §1.9): the real validation handshake, lifetime
 //! rules, duplicates, list/get/renew/reauthorize/delete, and expiry by the emulator clock.
-
-// An integration-test crate: a failed unwrap is a failed test (clippy only exempts #[test] fns).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod todo_support;
 
 use std::time::Duration;
 
+use crate::helpers::{Env, Handshake, Receiver};
 use chrono::{DateTime, Utc};
 use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
-use todo_support::{Env, Handshake, Receiver};
 
 fn body(env: &Env, receiver: &Receiver, list: &str, expiry: DateTime<Utc>) -> Value {
     json!({

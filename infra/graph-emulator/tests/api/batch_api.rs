@@ -1,9 +1,7 @@
-//! JSON batching (graph-facts §4): limits, unique ids, per-item status, dependsOn with 424, and
+//! JSON batching (docs/graph-behaviour.md §4): limits, unique ids, per-item status, dependsOn with 424, and
 //! per-item throttling through the same middleware as direct calls.
 
-mod core_support;
-
-use core_support::{Emu, Reply};
+use crate::helpers::{Emu, Reply};
 use serde_json::{Value, json};
 
 async fn batch(emu: &Emu, requests: Value) -> Reply {

@@ -1,11 +1,9 @@
-//! Planner over HTTP (graph-facts §2): plans, buckets, tasks, details, ETags, open types, order
+//! Planner over HTTP (docs/graph-behaviour.md §2): plans, buckets, tasks, details, ETags, open types, order
 //! hints, paging and the 403 limits, plus the control API's "person in the Planner app" edits.
-
-mod core_support;
 
 use std::collections::HashSet;
 
-use core_support::Emu;
+use crate::helpers::Emu;
 use graph_emulator::EmulatorConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -286,7 +284,7 @@ async fn patch_and_delete_require_a_current_if_match() {
 }
 
 /// PATCH with `Prefer: return=representation`, remembering the new ETag on success.
-async fn patch_rep(emu: &Emu, path: &str, etag: &mut String, body: Value) -> core_support::Reply {
+async fn patch_rep(emu: &Emu, path: &str, etag: &mut String, body: Value) -> crate::helpers::Reply {
     let headers = [
         ("If-Match", etag.as_str()),
         ("Prefer", "return=representation"),
