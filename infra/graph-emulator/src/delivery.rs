@@ -1,7 +1,7 @@
-//! Notification delivery (graph-facts §1.6, §1.7, §1.11): a background worker POSTs each queued
-//! payload to its URL; a 2xx counts as delivered, anything else (or no answer within the timeout)
-//! is retried with exponential backoff until `delivery_max_attempts`, then abandoned. The request
-//! that caused a notification only queues it, so it never waits for a receiver.
+//! Notification delivery (docs/graph-behaviour.md §1.6, §1.7, §1.11): a background worker POSTs
+//! each queued payload to its URL; a 2xx counts as delivered, anything else (or no answer within
+//! the timeout) is retried with exponential backoff until `delivery_max_attempts`, then abandoned.
+//! The request that caused a notification only queues it, so it never waits for a receiver.
 //!
 //! First attempts go out one after another in queue order (a receiver sees notifications in the
 //! order of the writes unless a fault says otherwise); retries run in the background so a failing

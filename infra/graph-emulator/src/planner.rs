@@ -1,6 +1,6 @@
-//! Microsoft Planner v1.0 (graph-facts §2) over HTTP: plans, buckets, tasks and task details, plus
-//! the control API that edits tasks "as a person in the Planner app" (no If-Match, new ETag, and,
-//! as in the real service, no change notification: Planner has none, §1.10).
+//! Microsoft Planner v1.0 (docs/graph-behaviour.md §2) over HTTP: plans, buckets, tasks and task
+//! details, plus the control API that edits tasks "as a person in the Planner app" (no If-Match,
+//! new ETag, and, as in the real service, no change notification: Planner has none, §1.10).
 //!
 //! The rules live in `planner/model.rs` and its submodules; this module maps requests onto them.
 

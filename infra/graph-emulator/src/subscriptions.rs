@@ -34,10 +34,12 @@ pub use handshake::run_handshake;
 pub use notifications::{change_notification, notify_task_change};
 pub use request::check_endpoint_url;
 
-/// Subscriptions live a minimum of 45 minutes: shorter requests are raised (docs/graph-behaviour.md §1.1).
+/// Subscriptions live a minimum of 45 minutes: shorter requests are raised (docs/graph-behaviour.md
+/// §1.1).
 const MIN_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::minutes(45);
 
-/// `clientState` limit (docs/graph-behaviour.md §1.1 gives 128 on the subscription page; the stricter one).
+/// `clientState` limit (docs/graph-behaviour.md §1.1 gives 128 on the subscription page; the
+/// stricter one).
 const MAX_CLIENT_STATE_CHARS: usize = 128;
 
 /// Page size of `GET /subscriptions`.
@@ -50,7 +52,8 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    /// Maximum lifetime in minutes (docs/graph-behaviour.md §1.9 table; other rows have no emulated resource).
+    /// Maximum lifetime in minutes (docs/graph-behaviour.md §1.9 table; other rows have no emulated
+    /// resource).
     pub fn max_lifetime_minutes(self) -> i64 {
         match self {
             ResourceKind::TodoTask => 4230,

@@ -191,7 +191,8 @@ fn tasks_context(state: &AppState, user: &str, list_id: &str) -> String {
     )
 }
 
-/// The emulator issues app-only tokens, which have no signed-in user (docs/graph-behaviour.md §3.2).
+/// The emulator issues app-only tokens, which have no signed-in user (docs/graph-behaviour.md
+/// §3.2).
 async fn me_is_delegated_only() -> Response {
     graph_error(
         StatusCode::BAD_REQUEST,

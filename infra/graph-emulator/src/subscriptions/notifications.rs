@@ -21,8 +21,9 @@ fn notification_id() -> String {
 }
 
 /// The `changeNotification` for one task write (docs/graph-behaviour.md §1.6). `resource` and
-/// `resourceData.@odata.id` take Exchange's form for To Do, `Users/{user}/todo/Lists/{list}/Tasks/{task}`
-/// (user id as configured); deletions carry no `@odata.etag`.
+/// `resourceData.@odata.id` take Exchange's form for To Do,
+/// `Users/{user}/todo/Lists/{list}/Tasks/{task}` (user id as configured); deletions carry no
+/// `@odata.etag`.
 pub fn change_notification(state: &AppState, s: &Subscription, change: &TaskChange) -> Value {
     let path = format!(
         "Users/{}/todo/Lists/{}/Tasks/{}",

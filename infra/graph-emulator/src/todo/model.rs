@@ -1,5 +1,5 @@
-//! To Do's data and its write rules (docs/graph-behaviour.md §3.1, §3.2), free of HTTP so that Graph calls and
-//! the control API ("a person in the To Do app") go through the very same code.
+//! To Do's data and its write rules (docs/graph-behaviour.md §3.1, §3.2), free of HTTP so that
+//! Graph calls and the control API ("a person in the To Do app") go through the very same code.
 //!
 //! Every task write takes the next value of one change sequence, kept per list in a change log
 //! that holds only each task's latest change (deletions stay as tombstones). Delta (§3.3) is then a
@@ -56,7 +56,8 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    /// The `changeType` word of subscriptions and notifications (graph-facts §1.1, §1.6).
+    /// The `changeType` word of subscriptions and notifications (docs/graph-behaviour.md §1.1,
+    /// §1.6).
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Created => "created",
@@ -113,8 +114,9 @@ impl TodoList {
     }
 }
 
-/// Default lifetime of delta tokens. The real lifetime is "not fixed" (graph-facts §3.3); a week
-/// keeps ordinary test runs clear of it while `POST /_emulator/todo/delta/retention` can shorten it.
+/// Default lifetime of delta tokens. The real lifetime is "not fixed" (docs/graph-behaviour.md
+/// §3.3); a week keeps ordinary test runs clear of it while `POST /_emulator/todo/delta/retention`
+/// can shorten it.
 pub const DEFAULT_DELTA_RETENTION: std::time::Duration =
     std::time::Duration::from_secs(7 * 24 * 3600);
 
@@ -136,13 +138,14 @@ impl TodoState {
         self.delta_retention.unwrap_or(DEFAULT_DELTA_RETENTION)
     }
 
-    /// Invalidates every outstanding delta and skip token (a "cache eviction", graph-facts §3.3).
+    /// Invalidates every outstanding delta and skip token (a "cache eviction",
+    /// docs/graph-behaviour.md §3.3).
     pub fn expire_delta_tokens(&mut self) {
         self.delta_epoch += 1;
     }
 }
 
-/// A long Exchange-style id (graph-facts §3.1), e.g. `AAMkAGI2...AAA=`.
+/// A long Exchange-style id (docs/graph-behaviour.md §3.1), e.g. `AAMkAGI2...AAA=`.
 fn exchange_id(random_bytes: usize) -> String {
     let mut bytes = vec![0u8; random_bytes];
     rand::rng().fill_bytes(&mut bytes);

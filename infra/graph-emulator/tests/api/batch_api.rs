@@ -1,8 +1,9 @@
-//! JSON batching (docs/graph-behaviour.md §4): limits, unique ids, per-item status, dependsOn with 424, and
-//! per-item throttling through the same middleware as direct calls.
+//! JSON batching (docs/graph-behaviour.md §4): limits, unique ids, per-item status, dependsOn with
+//! 424, and per-item throttling through the same middleware as direct calls.
+
+use serde_json::{Value, json};
 
 use crate::helpers::{Emu, Reply};
-use serde_json::{Value, json};
 
 async fn batch(emu: &Emu, requests: Value) -> Reply {
     emu.post("/$batch", json!({ "requests": requests })).await

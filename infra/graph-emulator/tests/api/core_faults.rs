@@ -2,9 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::Emu;
 use reqwest::Method;
 use serde_json::json;
+
+use crate::helpers::Emu;
 
 #[tokio::test]
 async fn throttling_fault_answers_429_with_retry_after_then_clears() {

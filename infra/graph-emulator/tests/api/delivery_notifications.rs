@@ -1,11 +1,12 @@
-//! Notification delivery over HTTP (docs/graph-behaviour.md §1.6–§1.8, §1.11): change notifications for every
-//! task write, retries, the delivery faults, and lifecycle notifications.
+//! Notification delivery over HTTP (docs/graph-behaviour.md §1.6–§1.8, §1.11): change notifications
+//! for every task write, retries, the delivery faults, and lifecycle notifications.
 
 use std::time::Duration;
 
-use crate::helpers::{Env, Receiver};
 use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
+
+use crate::helpers::{Env, Receiver};
 
 fn fast_retries() -> EmulatorConfig {
     EmulatorConfig {

@@ -51,7 +51,8 @@ impl Reply {
             .to_owned()
     }
 
-    /// The `$batch` response item with this id (docs/graph-behaviour.md §4: correlate by id, not order).
+    /// The `$batch` response item with this id (docs/graph-behaviour.md §4: correlate by id, not
+    /// order).
     pub fn batch_item(&self, id: &str) -> &Value {
         self.json["responses"]
             .as_array()
@@ -107,7 +108,8 @@ impl Emu {
         &self.running.state.config
     }
 
-    /// The standard client-credentials form (docs/graph-behaviour.md §6.1) with the accepted credentials.
+    /// The standard client-credentials form (docs/graph-behaviour.md §6.1) with the accepted
+    /// credentials.
     pub fn token_form(&self) -> Vec<(&'static str, String)> {
         let c = self.config();
         vec![

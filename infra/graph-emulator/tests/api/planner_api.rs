@@ -1,12 +1,14 @@
-//! Planner over HTTP (docs/graph-behaviour.md §2): plans, buckets, tasks, details, ETags, open types, order
-//! hints, paging and the 403 limits, plus the control API's "person in the Planner app" edits.
+//! Planner over HTTP (docs/graph-behaviour.md §2): plans, buckets, tasks, details, ETags, open
+//! types, order hints, paging and the 403 limits, plus the control API's "person in the Planner
+//! app" edits.
 
 use std::collections::HashSet;
 
-use crate::helpers::Emu;
 use graph_emulator::EmulatorConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::helpers::Emu;
 
 fn small_pages(n: usize) -> EmulatorConfig {
     EmulatorConfig {

@@ -1,9 +1,10 @@
-//! To Do over HTTP (docs/graph-behaviour.md §3.1, §3.2, §3.5): lists, task CRUD, linked resources, checklist
-//! items, dateTimeTimeZone conversion and paging.
+//! To Do over HTTP (docs/graph-behaviour.md §3.1, §3.2, §3.5): lists, task CRUD, linked resources,
+//! checklist items, dateTimeTimeZone conversion and paging.
 
-use crate::helpers::Env;
 use graph_emulator::EmulatorConfig;
 use serde_json::json;
+
+use crate::helpers::Env;
 
 #[tokio::test]
 async fn lists_start_with_the_default_list_and_accept_new_ones() {

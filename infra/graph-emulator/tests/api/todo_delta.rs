@@ -1,11 +1,12 @@
-//! To Do task delta (docs/graph-behaviour.md §3.3): a paged first round, incremental rounds with `@removed`,
-//! 410 Gone once tokens are expired, 400 for malformed tokens.
+//! To Do task delta (docs/graph-behaviour.md §3.3): a paged first round, incremental rounds with
+//! `@removed`, 410 Gone once tokens are expired, 400 for malformed tokens.
 
 use std::collections::BTreeSet;
 
-use crate::helpers::Env;
 use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
+
+use crate::helpers::Env;
 
 /// Follows one round to its deltaLink; returns the items and the deltaLink.
 async fn round(env: &Env, start: &str) -> (Vec<Value>, String, usize) {

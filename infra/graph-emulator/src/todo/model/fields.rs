@@ -48,7 +48,7 @@ pub(super) fn enum_field(key: &str, value: &Value, allowed: &[&str]) -> Result<S
         })
 }
 
-/// A `dateTimeTimeZone` request value (graph-facts §3.5); `null` clears the field.
+/// A `dateTimeTimeZone` request value (docs/graph-behaviour.md §3.5); `null` clears the field.
 pub(super) fn date_time_time_zone(
     key: &str,
     value: &Value,
