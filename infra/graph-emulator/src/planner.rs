@@ -50,11 +50,11 @@ pub fn routes() -> Router<AppState> {
         .route("/planner/tasks", post(create_task))
         .route(
             "/planner/tasks/{task_id}",
-            get(get_task).patch(update_task).delete(delete_task),
+            get(get_task).merge(graph_patch(TASK)).delete(delete_task),
         )
         .route(
             "/planner/tasks/{task_id}/details",
-            get(get_details).patch(update_details),
+            get(get_details).merge(graph_patch(DETAILS)),
         )
 }
 
@@ -65,12 +65,9 @@ pub fn control_routes() -> Router<AppState> {
         .route("/planner/plans/{plan_id}/tasks", post(control_seed_tasks))
         .route(
             "/planner/tasks/{task_id}",
-            patch(control_update_task).delete(control_delete_task),
+            control_patch(TASK).delete(control_delete_task),
         )
-        .route(
-            "/planner/tasks/{task_id}/details",
-            patch(control_update_details),
-        )
+        .route("/planner/tasks/{task_id}/details", control_patch(DETAILS))
 }
 
 fn app_ctx(state: &AppState) -> WriteContext<'_> {
@@ -427,51 +424,67 @@ fn written(headers: &HeaderMap, representation: Value) -> Response {
     }
 }
 
-/// A Graph write to a task or its details (§2.6, §2.7): a valid id, a required `If-Match`, a JSON
-/// body, and the written resource as `Prefer` asks.
-async fn task_write(
-    state: &AppState,
-    task_id: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-    write: impl FnOnce(
-        &mut PlannerState,
-        Precondition<'_>,
-        &Map<String, Value>,
-        &WriteContext<'_>,
-    ) -> Result<Value, PlannerError>,
-) -> Reply {
-    check_id(task_id, "task")?;
-    let if_match = Some(required_if_match(headers)?);
-    let body = json_object(body)?;
-    let ctx = app_ctx(state);
-    let value = write(
-        &mut lock(&state.planner),
-        Precondition::IfMatch(if_match),
-        &body,
-        &ctx,
-    )?;
-    Ok(written(headers, value))
-}
+/// How a write to a task or to its details applies a body and shows the result.
+type TaskUpdate = fn(
+    &mut PlannerState,
+    &str,
+    Precondition<'_>,
+    &Map<String, Value>,
+    &WriteContext<'_>,
+) -> Result<Value, PlannerError>;
 
-async fn update_task(
-    State(state): State<AppState>,
-    Path(task_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    task_write(
-        &state,
-        &task_id,
-        &headers,
-        &body,
-        |planner, pre, body, ctx| {
-            Ok(planner
-                .update_task(&task_id, pre, body, ctx)?
-                .to_json(false))
+const TASK: TaskUpdate = |planner, id, precondition, body, ctx| {
+    Ok(planner
+        .update_task(id, precondition, body, ctx)?
+        .to_json(false))
+};
+
+const DETAILS: TaskUpdate = |planner, id, precondition, body, ctx| {
+    let task = planner.update_details(id, precondition, body, ctx)?;
+    Ok(task.details.to_json(&task.id))
+};
+
+/// `PATCH` of a task or its details through Graph (§2.6, §2.7): a valid id, a required
+/// `If-Match`, a JSON body, and the written resource as `Prefer` asks.
+fn graph_patch(update: TaskUpdate) -> MethodRouter<AppState> {
+    patch(
+        move |State(state): State<AppState>,
+              Path(task_id): Path<String>,
+              headers: HeaderMap,
+              body: Bytes| async move {
+            check_id(&task_id, "task")?;
+            let if_match = Some(required_if_match(&headers)?);
+            let body = json_object(&body)?;
+            let ctx = app_ctx(&state);
+            let value = update(
+                &mut lock(&state.planner),
+                &task_id,
+                Precondition::IfMatch(if_match),
+                &body,
+                &ctx,
+            )?;
+            Reply::Ok(written(&headers, value))
         },
     )
-    .await
+}
+
+/// `PATCH` of a task or its details by a person in the Planner app: no If-Match, 200 with the
+/// resource.
+fn control_patch(update: TaskUpdate) -> MethodRouter<AppState> {
+    patch(
+        move |State(state): State<AppState>, Path(task_id): Path<String>, body: Bytes| async move {
+            let body = json_object(&body)?;
+            let ctx = person_ctx(&state);
+            let value = update(
+                &mut lock(&state.planner),
+                &task_id,
+                Precondition::None,
+                &body,
+                &ctx,
+            )?;
+            Reply::Ok(ok(value))
+        },
+    )
 }
 
 async fn delete_task(
@@ -493,25 +506,6 @@ async fn get_details(State(state): State<AppState>, Path(task_id): Path<String>)
         task.details.to_json(&task.id)
     };
     Ok(ok(details))
-}
-
-async fn update_details(
-    State(state): State<AppState>,
-    Path(task_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    task_write(
-        &state,
-        &task_id,
-        &headers,
-        &body,
-        |planner, pre, body, ctx| {
-            let task = planner.update_details(&task_id, pre, body, ctx)?;
-            Ok(task.details.to_json(&task.id))
-        },
-    )
-    .await
 }
 
 // ---- control API: a person in the Planner app ----
@@ -558,34 +552,6 @@ async fn control_seed_tasks(
     let ctx = person_ctx(&state);
     let tasks = lock(&state.planner).create_tasks(&plan_id, &list, &ctx)?;
     Ok(created(json!({ "value": tasks })))
-}
-
-async fn control_update_task(
-    State(state): State<AppState>,
-    Path(task_id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    let body = json_object(&body)?;
-    let ctx = person_ctx(&state);
-    let task = lock(&state.planner)
-        .update_task(&task_id, Precondition::None, &body, &ctx)?
-        .to_json(false);
-    Ok(ok(task))
-}
-
-async fn control_update_details(
-    State(state): State<AppState>,
-    Path(task_id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    let body = json_object(&body)?;
-    let ctx = person_ctx(&state);
-    let details = {
-        let mut planner = lock(&state.planner);
-        let task = planner.update_details(&task_id, Precondition::None, &body, &ctx)?;
-        task.details.to_json(&task.id)
-    };
-    Ok(ok(details))
 }
 
 async fn control_delete_task(State(state): State<AppState>, Path(task_id): Path<String>) -> Reply {
