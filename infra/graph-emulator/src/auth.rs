@@ -1,5 +1,5 @@
-//! The identity platform's client-credentials token endpoint (graph-facts §6) and the bearer-token
-//! check every Graph route gets through `server.rs`.
+//! The identity platform's client-credentials token endpoint (docs/graph-behaviour.md §6) and the
+//! bearer-token check every Graph route gets through `server.rs`.
 //!
 //! Tokens are opaque random strings (§6.2: clients must not parse them) stored with their expiry on
 //! the emulator clock, so `POST /_emulator/clock/advance` expires them without waiting.

@@ -1,4 +1,4 @@
-//! JSON batching, `POST /$batch` (graph-facts §4).
+//! JSON batching, `POST /$batch` (docs/graph-behaviour.md §4).
 //!
 //! Each sub-request is dispatched through the very same Graph router (taken from the state), so it
 //! gets the same routes, bearer check (with the outer request's token), injected faults and

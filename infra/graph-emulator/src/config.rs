@@ -15,30 +15,32 @@ pub struct EmulatorConfig {
     pub user_id: String,
     /// The seeded group, which can own plans.
     pub group_id: String,
-    /// Planner list page size (graph-facts §2.9: fixed by the server, about 400, `$top` ignored).
+    /// Planner list page size (docs/graph-behaviour.md §2.9: fixed by the server, about 400, `$top`
+    /// ignored).
     pub planner_page_size: usize,
     /// To Do delta page size.
     pub todo_page_size: usize,
-    /// `MaximumActiveTasksInProject` (graph-facts §2.11: 3,000 in the newer limits page).
+    /// `MaximumActiveTasksInProject` (docs/graph-behaviour.md §2.11: 3,000 in the newer limits
+    /// page).
     pub max_active_tasks_per_plan: usize,
-    /// `MaximumTasksInProject` (graph-facts §2.11: 9,000).
+    /// `MaximumTasksInProject` (docs/graph-behaviour.md §2.11: 9,000).
     pub max_tasks_per_plan: usize,
-    /// `MaximumBucketsInProject` (graph-facts §2.11: 200).
+    /// `MaximumBucketsInProject` (docs/graph-behaviour.md §2.11: 200).
     pub max_buckets_per_plan: usize,
-    /// `MaximumPlannerPlans` per group (graph-facts §2.8: "currently 200").
+    /// `MaximumPlannerPlans` per group (docs/graph-behaviour.md §2.8: "currently 200").
     pub max_plans_per_group: usize,
-    /// `MaximumAssigneesInTasks` (graph-facts §2.11: 20).
+    /// `MaximumAssigneesInTasks` (docs/graph-behaviour.md §2.11: 20).
     pub max_assignees_per_task: usize,
-    /// `MaximumChecklistItemsOnTask` (graph-facts §2.11: 20).
+    /// `MaximumChecklistItemsOnTask` (docs/graph-behaviour.md §2.11: 20).
     pub max_checklist_items_per_task: usize,
-    /// `MaximumReferencesOnTask` (graph-facts §2.11: 10 in the older copy, 15 in the newer; the
-    /// stricter one is the default so a client that passes here passes on either).
+    /// `MaximumReferencesOnTask` (docs/graph-behaviour.md §2.11: 10 in the older copy, 15 in the
+    /// newer; the stricter one is the default so a client that passes here passes on either).
     pub max_references_per_task: usize,
-    /// The validation handshake's limit (graph-facts §1.3: 10 s).
+    /// The validation handshake's limit (docs/graph-behaviour.md §1.3: 10 s).
     pub validation_timeout: Duration,
-    /// First-attempt delivery timeout (graph-facts §1.7: 3 s on the current page).
+    /// First-attempt delivery timeout (docs/graph-behaviour.md §1.7: 3 s on the current page).
     pub delivery_timeout: Duration,
-    /// Timeout of delivery retries (graph-facts §1.7: 10 s).
+    /// Timeout of delivery retries (docs/graph-behaviour.md §1.7: 10 s).
     pub delivery_retry_timeout: Duration,
     /// How many times a failed delivery is retried before it is dropped (the real service retries
     /// for up to 4 hours; an emulator run is shorter).

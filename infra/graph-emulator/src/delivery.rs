@@ -1,7 +1,7 @@
-//! Notification delivery (graph-facts §1.6, §1.7, §1.11): a background worker POSTs each queued
-//! payload to its URL; a 2xx counts as delivered, anything else (or no answer within the timeout)
-//! is retried with exponential backoff until `delivery_max_attempts`, then abandoned. The request
-//! that caused a notification only queues it, so it never waits for a receiver.
+//! Notification delivery (docs/graph-behaviour.md §1.6, §1.7, §1.11): a background worker POSTs
+//! each queued payload to its URL; a 2xx counts as delivered, anything else (or no answer within
+//! the timeout) is retried with exponential backoff until `delivery_max_attempts`, then abandoned.
+//! The request that caused a notification only queues it, so it never waits for a receiver.
 //!
 //! First attempts go out one after another in queue order (a receiver sees notifications in the
 //! order of the writes unless a fault says otherwise); retries run in the background so a failing
@@ -116,6 +116,20 @@ pub struct AttemptRecord {
 
 impl Shared {
     /// `count` notifications left the pipeline (delivered, dropped or abandoned).
+    /// Records one attempt's outcome: a delivered job is finished, a failed one may be retried.
+    fn record_attempt(&self, job: &Job, delivered: bool) {
+        if delivered {
+            self.counters
+                .delivered
+                .fetch_add(job.items.len() as u64, Ordering::Relaxed);
+            self.finish(job.items.len());
+        } else {
+            self.counters
+                .failed_attempts
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn finish(&self, count: usize) {
         let count = count as u64;
         if self.counters.pending.fetch_sub(count, Ordering::AcqRel) == count {
@@ -394,18 +408,11 @@ async fn deliver_in_order(
     settings: Settings,
 ) {
     for job in unit {
-        if attempt(http, shared, &job, 1, settings.first_timeout).await {
-            shared
-                .counters
-                .delivered
-                .fetch_add(job.items.len() as u64, Ordering::Relaxed);
-            shared.finish(job.items.len());
+        let delivered = attempt(http, shared, &job, 1, settings.first_timeout).await;
+        shared.record_attempt(&job, delivered);
+        if delivered {
             continue;
         }
-        shared
-            .counters
-            .failed_attempts
-            .fetch_add(1, Ordering::Relaxed);
         let (shared, http) = (shared.clone(), http.clone());
         tokio::spawn(async move { retry(job, &shared, &http, settings).await });
     }
@@ -416,18 +423,11 @@ async fn retry(job: Job, shared: &Shared, http: &reqwest::Client, settings: Sett
     for number in 2..=settings.max_attempts {
         tokio::time::sleep(backoff).await;
         backoff = backoff.saturating_mul(2);
-        if attempt(http, shared, &job, number, settings.retry_timeout).await {
-            shared
-                .counters
-                .delivered
-                .fetch_add(job.items.len() as u64, Ordering::Relaxed);
-            shared.finish(job.items.len());
+        let delivered = attempt(http, shared, &job, number, settings.retry_timeout).await;
+        shared.record_attempt(&job, delivered);
+        if delivered {
             return;
         }
-        shared
-            .counters
-            .failed_attempts
-            .fetch_add(1, Ordering::Relaxed);
     }
     tracing::warn!(url = %job.url, attempts = settings.max_attempts, "notification abandoned");
     shared

@@ -1,6 +1,7 @@
-//! Graph's error body (graph-facts §0): `{"error":{"code","message","innerError":{...}}}`, plus the
-//! few request-reading helpers every area needs so that malformed input gets a Graph-shaped 400
-//! instead of axum's plain-text rejections.
+//! Graph's error body (docs/graph-behaviour.md §0):
+//! `{"error":{"code","message","innerError":{...}}}`, plus the few request-reading helpers every
+//! area needs so that malformed input gets a Graph-shaped 400 instead of axum's plain-text
+//! rejections.
 
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
@@ -29,12 +30,12 @@ pub fn graph_error_body(status: StatusCode, code: &str, message: &str) -> Value 
     })
 }
 
-/// 400 with the generic `invalidRequest` code (graph-facts §0).
+/// 400 with the generic `invalidRequest` code (docs/graph-behaviour.md §0).
 pub fn bad_request(message: &str) -> Response {
     graph_error(StatusCode::BAD_REQUEST, "invalidRequest", message)
 }
 
-/// 404 with the generic `itemNotFound` code (graph-facts §0).
+/// 404 with the generic `itemNotFound` code (docs/graph-behaviour.md §0).
 pub fn not_found(message: &str) -> Response {
     graph_error(StatusCode::NOT_FOUND, "itemNotFound", message)
 }
@@ -78,8 +79,8 @@ pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Whether `Prefer` asks for `return=representation` (graph-facts §2.7: PATCH then answers 200
-/// with the resource instead of 204).
+/// Whether `Prefer` asks for `return=representation` (docs/graph-behaviour.md §2.7: PATCH then
+/// answers 200 with the resource instead of 204).
 pub fn prefers_representation(headers: &HeaderMap) -> bool {
     headers.get_all("prefer").iter().any(|v| {
         v.to_str().is_ok_and(|s| {

@@ -1,7 +1,7 @@
 //! Injected faults and request counters, applied to every Graph route (and the token endpoint) by
 //! the middleware in `server.rs`, so tests and benchmarks can exercise a client's throttling and
-//! retry paths (graph-facts §5: 429 with `Retry-After`, 503 that may carry it) and then check how
-//! many calls it really made.
+//! retry paths (docs/graph-behaviour.md §5: 429 with `Retry-After`, 503 that may carry it) and then
+//! check how many calls it really made.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -34,7 +34,7 @@ pub struct FaultSpec {
     #[serde(default)]
     pub status: Option<u16>,
     /// `Retry-After` seconds on the injected error; for 429 it defaults to 1 unless
-    /// `omit_retry_after` is set (graph-facts §5: clients must cope without it too).
+    /// `omit_retry_after` is set (docs/graph-behaviour.md §5: clients must cope without it too).
     #[serde(default)]
     pub retry_after_secs: Option<u64>,
     #[serde(default)]
@@ -179,13 +179,14 @@ impl FaultState {
 
 /// Planner's own 409 body, as Graph relays it: an empty `code` and this message, with `date`,
 /// `request-id` and `client-request-id` inside (quoted verbatim in Microsoft's Dataverse
-/// collaboration-control docs, "Full error - {...}"; graph-facts §2.6 says only that Planner
-/// answers 409 to a change that conflicts with accepted ones). Clients branch on the status.
+/// collaboration-control docs, "Full error - {...}"; docs/graph-behaviour.md §2.6 says only that
+/// Planner answers 409 to a change that conflicts with accepted ones). Clients branch on the
+/// status.
 pub const PLANNER_CONFLICT_MESSAGE: &str = "The attempted changes conflicted with already accepted changes. Read the latest state and resolve differences.";
 
-/// The response of an injected error, shaped like the real one (graph-facts §5 sample for 429,
-/// `serviceNotAvailable` for 503, §0; a 409 under `/planner/` like Planner's, §2.6). `path` is the
-/// request path relative to `/v1.0`.
+/// The response of an injected error, shaped like the real one (docs/graph-behaviour.md §5 sample
+/// for 429, `serviceNotAvailable` for 503, §0; a 409 under `/planner/` like Planner's, §2.6).
+/// `path` is the request path relative to `/v1.0`.
 pub fn fault_response(status: StatusCode, retry_after_secs: Option<u64>, path: &str) -> Response {
     if status == StatusCode::CONFLICT && path.starts_with("/planner/") {
         return planner_conflict();
@@ -197,8 +198,8 @@ pub fn fault_response(status: StatusCode, retry_after_secs: Option<u64>, path: &
             "The service is temporarily unavailable. Please retry later.",
         ),
         StatusCode::GATEWAY_TIMEOUT => ("gatewayTimeout", "The gateway timed out."),
-        // What Graph answers an app without the permission a call needs (graph-facts §0,
-        // `accessDenied`); quota 403s carry their own codes and are injected by the limits.
+        // What Graph answers an app without the permission a call needs (docs/graph-behaviour.md
+        // §0, `accessDenied`); quota 403s carry their own codes and are injected by the limits.
         StatusCode::FORBIDDEN => (
             "accessDenied",
             "Either the signed-in user does not have sufficient privileges, or you need to use a \

@@ -1,6 +1,6 @@
 //! A faithful local Microsoft Graph and Microsoft identity platform, for tests, benchmarks and the
 //! local run. It is a product part, not a test mock: every rule it enforces follows
-//! `../shared/reference/graph-facts.md` (section numbers are cited in each module).
+//! `docs/graph-behaviour.md` (section numbers are cited in each module).
 //!
 //! State lives in memory behind one lock per area, so thousands of requests per second are cheap.
 

@@ -35,7 +35,7 @@ struct Args {
     /// Lifetime of issued access tokens, in seconds (expires_in).
     #[arg(long, env = "GRAPH_EMULATOR_TOKEN_LIFETIME_SECS")]
     token_lifetime_secs: Option<u64>,
-    /// Planner task-list page size (graph-facts §2.9; $top is ignored).
+    /// Planner task-list page size (docs/graph-behaviour.md §2.9; $top is ignored).
     #[arg(long, env = "GRAPH_EMULATOR_PLANNER_PAGE_SIZE")]
     planner_page_size: Option<usize>,
     /// To Do delta page size.

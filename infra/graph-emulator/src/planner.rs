@@ -1,8 +1,8 @@
-//! Microsoft Planner v1.0 (graph-facts §2) over HTTP: plans, buckets, tasks and task details, plus
-//! the control API that edits tasks "as a person in the Planner app" (no If-Match, new ETag, and,
-//! as in the real service, no change notification: Planner has none, §1.10).
+//! Microsoft Planner v1.0 (docs/graph-behaviour.md §2) over HTTP: plans, buckets, tasks and task
+//! details, plus the control API that edits tasks "as a person in the Planner app" (no If-Match,
+//! new ETag, and, as in the real service, no change notification: Planner has none, §1.10).
 //!
-//! The rules live in `planner/model.rs`; this module maps requests onto them.
+//! The rules live in `planner/model.rs` and its submodules; this module maps requests onto them.
 
 pub mod etag;
 pub mod model;
@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{MethodRouter, get, patch, post};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/planner/plans", post(create_plan))
         .route(
             "/planner/plans/{plan_id}",
-            get(get_plan).patch(update_plan).delete(delete_plan),
+            get(get_plan).merge(container_writes(&PLANS)),
         )
         .route("/groups/{group_id}/planner/plans", get(list_group_plans))
         .route("/planner/plans/{plan_id}/buckets", get(list_plan_buckets))
@@ -44,17 +44,17 @@ pub fn routes() -> Router<AppState> {
         .route("/planner/buckets", post(create_bucket))
         .route(
             "/planner/buckets/{bucket_id}",
-            get(get_bucket).patch(update_bucket).delete(delete_bucket),
+            get(get_bucket).merge(container_writes(&BUCKETS)),
         )
         .route("/planner/buckets/{bucket_id}/tasks", get(list_bucket_tasks))
         .route("/planner/tasks", post(create_task))
         .route(
             "/planner/tasks/{task_id}",
-            get(get_task).patch(update_task).delete(delete_task),
+            get(get_task).merge(graph_patch(TASK)).delete(delete_task),
         )
         .route(
             "/planner/tasks/{task_id}/details",
-            get(get_details).patch(update_details),
+            get(get_details).merge(graph_patch(DETAILS)),
         )
 }
 
@@ -65,12 +65,9 @@ pub fn control_routes() -> Router<AppState> {
         .route("/planner/plans/{plan_id}/tasks", post(control_seed_tasks))
         .route(
             "/planner/tasks/{task_id}",
-            patch(control_update_task).delete(control_delete_task),
+            control_patch(TASK).delete(control_delete_task),
         )
-        .route(
-            "/planner/tasks/{task_id}/details",
-            patch(control_update_details),
-        )
+        .route("/planner/tasks/{task_id}/details", control_patch(DETAILS))
 }
 
 fn app_ctx(state: &AppState) -> WriteContext<'_> {
@@ -227,55 +224,86 @@ fn required_if_match(headers: &HeaderMap) -> Result<&str, PlannerError> {
     header_str(headers, "if-match").ok_or(PlannerError::MissingIfMatch)
 }
 
-async fn update_plan(
+/// A plan or a bucket: the resources whose Graph writes need only their id, `If-Match` (§2.6)
+/// and, for an update, a body.
+/// How a container's update applies a body and shows the result.
+type ContainerUpdate = fn(
+    &mut PlannerState,
+    &str,
+    Precondition<'_>,
+    &Map<String, Value>,
+) -> Result<Value, PlannerError>;
+
+struct Container {
+    /// The resource's name in messages, e.g. "plan".
+    what: &'static str,
+    update: ContainerUpdate,
+    delete: fn(&mut PlannerState, &str, Precondition<'_>) -> Result<(), PlannerError>,
+}
+
+const PLANS: Container = Container {
+    what: "plan",
+    update: |planner, id, precondition, body| {
+        Ok(planner.update_plan(id, precondition, body)?.to_json())
+    },
+    delete: PlannerState::delete_plan,
+};
+
+const BUCKETS: Container = Container {
+    what: "bucket",
+    update: |planner, id, precondition, body| {
+        Ok(planner.update_bucket(id, precondition, body)?.to_json())
+    },
+    delete: PlannerState::delete_bucket,
+};
+
+/// `PATCH` and `DELETE` of one plan or bucket.
+fn container_writes(c: &'static Container) -> MethodRouter<AppState> {
+    patch(
+        move |state: State<AppState>, id: Path<String>, headers: HeaderMap, body: Bytes| {
+            update_container(c, state, id, headers, body)
+        },
+    )
+    .delete(
+        move |state: State<AppState>, id: Path<String>, headers: HeaderMap| {
+            delete_container(c, state, id, headers)
+        },
+    )
+}
+
+/// The written resource comes back as `Prefer` asks.
+async fn update_container(
+    c: &Container,
     State(state): State<AppState>,
-    Path(plan_id): Path<String>,
+    Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    check_id(&plan_id, "plan")?;
+    check_id(&id, c.what)?;
     let if_match = required_if_match(&headers)?;
     let body = json_object(&body)?;
-    let plan = lock(&state.planner)
-        .update_plan(&plan_id, Precondition::IfMatch(Some(if_match)), &body)?
-        .to_json();
-    Ok(written(&headers, plan))
+    let value = (c.update)(
+        &mut lock(&state.planner),
+        &id,
+        Precondition::IfMatch(Some(if_match)),
+        &body,
+    )?;
+    Ok(written(&headers, value))
 }
 
-async fn delete_plan(
+async fn delete_container(
+    c: &Container,
     State(state): State<AppState>,
-    Path(plan_id): Path<String>,
+    Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Reply {
-    check_id(&plan_id, "plan")?;
+    check_id(&id, c.what)?;
     let if_match = required_if_match(&headers)?;
-    lock(&state.planner).delete_plan(&plan_id, Precondition::IfMatch(Some(if_match)))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn update_bucket(
-    State(state): State<AppState>,
-    Path(bucket_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    check_id(&bucket_id, "bucket")?;
-    let if_match = required_if_match(&headers)?;
-    let body = json_object(&body)?;
-    let bucket = lock(&state.planner)
-        .update_bucket(&bucket_id, Precondition::IfMatch(Some(if_match)), &body)?
-        .to_json();
-    Ok(written(&headers, bucket))
-}
-
-async fn delete_bucket(
-    State(state): State<AppState>,
-    Path(bucket_id): Path<String>,
-    headers: HeaderMap,
-) -> Reply {
-    check_id(&bucket_id, "bucket")?;
-    let if_match = required_if_match(&headers)?;
-    lock(&state.planner).delete_bucket(&bucket_id, Precondition::IfMatch(Some(if_match)))?;
+    (c.delete)(
+        &mut lock(&state.planner),
+        &id,
+        Precondition::IfMatch(Some(if_match)),
+    )?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -396,23 +424,67 @@ fn written(headers: &HeaderMap, representation: Value) -> Response {
     }
 }
 
-async fn update_task(
-    State(state): State<AppState>,
-    Path(task_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    check_id(&task_id, "task")?;
-    let if_match = header_str(&headers, "if-match");
-    if if_match.is_none() {
-        return Err(PlannerError::MissingIfMatch.into());
-    }
-    let body = json_object(&body)?;
-    let ctx = app_ctx(&state);
-    let task = lock(&state.planner)
-        .update_task(&task_id, Precondition::IfMatch(if_match), &body, &ctx)?
-        .to_json(false);
-    Ok(written(&headers, task))
+/// How a write to a task or to its details applies a body and shows the result.
+type TaskUpdate = fn(
+    &mut PlannerState,
+    &str,
+    Precondition<'_>,
+    &Map<String, Value>,
+    &WriteContext<'_>,
+) -> Result<Value, PlannerError>;
+
+const TASK: TaskUpdate = |planner, id, precondition, body, ctx| {
+    Ok(planner
+        .update_task(id, precondition, body, ctx)?
+        .to_json(false))
+};
+
+const DETAILS: TaskUpdate = |planner, id, precondition, body, ctx| {
+    let task = planner.update_details(id, precondition, body, ctx)?;
+    Ok(task.details.to_json(&task.id))
+};
+
+/// `PATCH` of a task or its details through Graph (§2.6, §2.7): a valid id, a required
+/// `If-Match`, a JSON body, and the written resource as `Prefer` asks.
+fn graph_patch(update: TaskUpdate) -> MethodRouter<AppState> {
+    patch(
+        move |State(state): State<AppState>,
+              Path(task_id): Path<String>,
+              headers: HeaderMap,
+              body: Bytes| async move {
+            check_id(&task_id, "task")?;
+            let if_match = Some(required_if_match(&headers)?);
+            let body = json_object(&body)?;
+            let ctx = app_ctx(&state);
+            let value = update(
+                &mut lock(&state.planner),
+                &task_id,
+                Precondition::IfMatch(if_match),
+                &body,
+                &ctx,
+            )?;
+            Reply::Ok(written(&headers, value))
+        },
+    )
+}
+
+/// `PATCH` of a task or its details by a person in the Planner app: no If-Match, 200 with the
+/// resource.
+fn control_patch(update: TaskUpdate) -> MethodRouter<AppState> {
+    patch(
+        move |State(state): State<AppState>, Path(task_id): Path<String>, body: Bytes| async move {
+            let body = json_object(&body)?;
+            let ctx = person_ctx(&state);
+            let value = update(
+                &mut lock(&state.planner),
+                &task_id,
+                Precondition::None,
+                &body,
+                &ctx,
+            )?;
+            Reply::Ok(ok(value))
+        },
+    )
 }
 
 async fn delete_task(
@@ -434,28 +506,6 @@ async fn get_details(State(state): State<AppState>, Path(task_id): Path<String>)
         task.details.to_json(&task.id)
     };
     Ok(ok(details))
-}
-
-async fn update_details(
-    State(state): State<AppState>,
-    Path(task_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    check_id(&task_id, "task")?;
-    let if_match = header_str(&headers, "if-match");
-    if if_match.is_none() {
-        return Err(PlannerError::MissingIfMatch.into());
-    }
-    let body = json_object(&body)?;
-    let ctx = app_ctx(&state);
-    let details = {
-        let mut planner = lock(&state.planner);
-        let task =
-            planner.update_details(&task_id, Precondition::IfMatch(if_match), &body, &ctx)?;
-        task.details.to_json(&task.id)
-    };
-    Ok(written(&headers, details))
 }
 
 // ---- control API: a person in the Planner app ----
@@ -502,34 +552,6 @@ async fn control_seed_tasks(
     let ctx = person_ctx(&state);
     let tasks = lock(&state.planner).create_tasks(&plan_id, &list, &ctx)?;
     Ok(created(json!({ "value": tasks })))
-}
-
-async fn control_update_task(
-    State(state): State<AppState>,
-    Path(task_id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    let body = json_object(&body)?;
-    let ctx = person_ctx(&state);
-    let task = lock(&state.planner)
-        .update_task(&task_id, Precondition::None, &body, &ctx)?
-        .to_json(false);
-    Ok(ok(task))
-}
-
-async fn control_update_details(
-    State(state): State<AppState>,
-    Path(task_id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    let body = json_object(&body)?;
-    let ctx = person_ctx(&state);
-    let details = {
-        let mut planner = lock(&state.planner);
-        let task = planner.update_details(&task_id, Precondition::None, &body, &ctx)?;
-        task.details.to_json(&task.id)
-    };
-    Ok(ok(details))
 }
 
 async fn control_delete_task(State(state): State<AppState>, Path(task_id): Path<String>) -> Reply {

@@ -218,8 +218,8 @@ async fn graph_middleware(State(state): State<AppState>, request: Request, next:
     response
 }
 
-/// The token endpoint gets faults and counting too (graph-facts §6.4: clients should retry 429
-/// and 5xx from `/token`, and tests check how often a client asks for a token).
+/// The token endpoint gets faults and counting too (docs/graph-behaviour.md §6.4: clients should
+/// retry 429 and 5xx from `/token`, and tests check how often a client asks for a token).
 async fn token_middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();

@@ -21,8 +21,8 @@ pub struct Inner {
     pub delivery: crate::delivery::Delivery,
     pub clock: Clock,
     /// The Graph router itself (with its middleware), so `$batch` can dispatch sub-requests
-    /// through exactly the same routes, auth, faults and counters (graph-facts §4). Set once by
-    /// `server::start`; cleared on shutdown to break the state -> router -> state cycle.
+    /// through exactly the same routes, auth, faults and counters (docs/graph-behaviour.md §4). Set
+    /// once by `server::start`; cleared on shutdown to break the state -> router -> state cycle.
     pub graph_router: Mutex<Option<axum::Router>>,
 }
 

@@ -1,11 +1,11 @@
-//! Planner ETags (graph-facts §2.4, §2.6): weak, one per resource (task and details separately),
-//! changed on every write, shaped like the real ones (`W/"JzEtVGFzayAg..."`, base64 that starts
-//! with `'1-Task  `).
+//! Planner ETags (docs/graph-behaviour.md §2.4, §2.6): weak, one per resource (task and details
+//! separately), changed on every write, shaped like the real ones (`W/"JzEtVGFzayAg..."`, base64
+//! that starts with `'1-Task  `).
 //!
 //! Versions come from one counter shared by all Planner resources, so two resources never carry
 //! the same ETag (a foreign ETag is always stale). The version is written in base 52 with the
-//! digits `A-Z` then `a-z`, which are base64 characters in ascending ASCII order: ordinal comparison
-//! of two ETags of the same resource tells which is newer, as §2.6 promises.
+//! digits `A-Z` then `a-z`, which are base64 characters in ascending ASCII order: ordinal
+//! comparison of two ETags of the same resource tells which is newer, as §2.6 promises.
 
 use base64::Engine;
 

@@ -1,4 +1,4 @@
-//! Planner order hints (graph-facts §2.5). Clients never send a stored hint: they send
+//! Planner order hints (docs/graph-behaviour.md §2.5). Clients never send a stored hint: they send
 //! `"<prev> <next>!"` naming the neighbours, and the server computes a value that sorts between
 //! them by ordinal comparison. Sending back a value exactly as returned is a 400.
 //!
@@ -98,7 +98,7 @@ fn digit(v: i32) -> Result<u8, OrderHintError> {
     u8::try_from(v).map_err(|_| OrderHintError::Characters)
 }
 
-/// Resolves a client-sent hint (graph-facts §2.5 format) to the value to store.
+/// Resolves a client-sent hint (docs/graph-behaviour.md §2.5 format) to the value to store.
 /// Both sides empty (`" !"`) means "anywhere", which gets `fresh`, a unique default.
 pub fn resolve(input: &str, fresh: impl FnOnce() -> String) -> Result<String, OrderHintError> {
     let (prev, next) = parse_input(input)?;

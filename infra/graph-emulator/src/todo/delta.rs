@@ -1,5 +1,5 @@
-//! Delta for To Do tasks (graph-facts §3.3): a first round pages through the current state with
-//! `$skiptoken`s and ends with a `$deltatoken`; later rounds return what changed since.
+//! Delta for To Do tasks (docs/graph-behaviour.md §3.3): a first round pages through the current
+//! state with `$skiptoken`s and ends with a `$deltatoken`; later rounds return what changed since.
 //!
 //! Tokens are opaque to clients but simply encode a cursor into the list's change log (see
 //! `model`), the epoch they were issued in and when they were issued. A token from an older epoch

@@ -1,11 +1,11 @@
-//! `dateTimeTimeZone` values (graph-facts §3.5): requests carry a wall-clock time and a zone name,
-//! responses carry the same instant in UTC with 7 fractional digits.
+//! `dateTimeTimeZone` values (docs/graph-behaviour.md §3.5): requests carry a wall-clock time and a
+//! zone name, responses carry the same instant in UTC with 7 fractional digits.
 //!
 //! Clients send Windows zone names ("Eastern Standard Time") as often as IANA ones, so Windows
 //! names are mapped onto the IANA zone that CLDR's `windowsZones.xml` gives for territory "001";
-//! the IANA rules (via `chrono-tz`) then decide DST. Wall-clock times that fall in a DST gap are read
-//! with the offset in force before the jump (02:30 on a US spring-forward night is 07:30 UTC in
-//! New York); times that occur twice take the first occurrence (the DST one).
+//! the IANA rules (via `chrono-tz`) then decide DST. Wall-clock times that fall in a DST gap are
+//! read with the offset in force before the jump (02:30 on a US spring-forward night is 07:30 UTC
+//! in New York); times that occur twice take the first occurrence (the DST one).
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -103,7 +103,7 @@ pub fn to_utc(date_time: &str, zone: &str) -> Result<DateTime<Utc>, ZoneError> {
 }
 
 /// Graph's DateTimeOffset text: UTC with exactly 7 fractional digits and `Z`
-/// (graph-facts §3.1, e.g. `2020-08-18T09:03:05.8339192Z`).
+/// (docs/graph-behaviour.md §3.1, e.g. `2020-08-18T09:03:05.8339192Z`).
 pub fn format_offset(t: DateTime<Utc>) -> String {
     format!("{}Z", format_wall_clock(t))
 }

@@ -1,10 +1,10 @@
-//! The client-credentials token endpoint (graph-facts §6) and the bearer check on Graph routes.
+//! The client-credentials token endpoint (docs/graph-behaviour.md §6) and the bearer check on Graph
+//! routes.
 
-mod core_support;
-
-use core_support::{Emu, reply};
 use graph_emulator::EmulatorConfig;
 use serde_json::Value;
+
+use crate::helpers::{Emu, reply};
 
 /// The form with `key` replaced by `value` (or removed when `None`).
 fn with(

@@ -1,17 +1,14 @@
-//! Subscriptions over HTTP (graph-facts §1.1–§1.5, §1.9): the real validation handshake, lifetime
-//! rules, duplicates, list/get/renew/reauthorize/delete, and expiry by the emulator clock.
-
-// An integration-test crate: a failed unwrap is a failed test (clippy only exempts #[test] fns).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod todo_support;
+//! Subscriptions over HTTP (docs/graph-behaviour.md §1.1–§1.5, §1.9): the real validation
+//! handshake, lifetime rules, duplicates, list/get/renew/reauthorize/delete, and expiry by the
+//! emulator clock.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
-use todo_support::{Env, Handshake, Receiver};
+
+use crate::helpers::{Env, Handshake, Receiver, Reply};
 
 fn body(env: &Env, receiver: &Receiver, list: &str, expiry: DateTime<Utc>) -> Value {
     json!({
@@ -21,6 +18,20 @@ fn body(env: &Env, receiver: &Receiver, list: &str, expiry: DateTime<Utc>) -> Va
         "expirationDateTime": expiry.to_rfc3339(),
         "clientState": "s3cret-state",
     })
+}
+
+/// Posts the standard subscription body for a lifetime of `lifetime` from now.
+async fn subscribe_for(
+    env: &Env,
+    receiver: &Receiver,
+    list: &str,
+    lifetime: chrono::Duration,
+) -> Reply {
+    env.post(
+        "/subscriptions",
+        body(env, receiver, list, Utc::now() + lifetime),
+    )
+    .await
 }
 
 fn parse(text: &Value) -> DateTime<Utc> {
@@ -192,17 +203,7 @@ async fn list_get_renew_reauthorize_delete() {
     let env = Env::default().await;
     let receiver = Receiver::start().await;
     let list = env.new_list("L").await;
-    let created = env
-        .post(
-            "/subscriptions",
-            body(
-                &env,
-                &receiver,
-                &list,
-                Utc::now() + chrono::Duration::hours(2),
-            ),
-        )
-        .await;
+    let created = subscribe_for(&env, &receiver, &list, chrono::Duration::hours(2)).await;
     let id = created.json["id"].as_str().unwrap().to_owned();
 
     let listed = env.get("/subscriptions").await;
@@ -314,17 +315,7 @@ async fn expired_subscriptions_are_gone() {
     let env = Env::default().await;
     let receiver = Receiver::start().await;
     let list = env.new_list("L").await;
-    let created = env
-        .post(
-            "/subscriptions",
-            body(
-                &env,
-                &receiver,
-                &list,
-                Utc::now() + chrono::Duration::minutes(50),
-            ),
-        )
-        .await;
+    let created = subscribe_for(&env, &receiver, &list, chrono::Duration::minutes(50)).await;
     let id = created.json["id"].as_str().unwrap().to_owned();
     env.advance_clock(51 * 60).await;
     assert_eq!(env.get(&format!("/subscriptions/{id}")).await.status, 404);
@@ -343,16 +334,6 @@ async fn expired_subscriptions_are_gone() {
         0
     );
     // The same combination can be subscribed again.
-    let again = env
-        .post(
-            "/subscriptions",
-            body(
-                &env,
-                &receiver,
-                &list,
-                Utc::now() + chrono::Duration::hours(3),
-            ),
-        )
-        .await;
+    let again = subscribe_for(&env, &receiver, &list, chrono::Duration::hours(3)).await;
     assert_eq!(again.status, 201, "{}", again.json);
 }

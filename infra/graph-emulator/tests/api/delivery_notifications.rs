@@ -1,16 +1,12 @@
-//! Notification delivery over HTTP (graph-facts §1.6–§1.8, §1.11): change notifications for every
-//! task write, retries, the delivery faults, and lifecycle notifications.
-
-// An integration-test crate: a failed unwrap is a failed test (clippy only exempts #[test] fns).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod todo_support;
+//! Notification delivery over HTTP (docs/graph-behaviour.md §1.6–§1.8, §1.11): change notifications
+//! for every task write, retries, the delivery faults, and lifecycle notifications.
 
 use std::time::Duration;
 
 use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
-use todo_support::{Env, Receiver};
+
+use crate::helpers::{Env, Receiver};
 
 fn fast_retries() -> EmulatorConfig {
     EmulatorConfig {

@@ -1,5 +1,11 @@
-//! Shared by the To Do, subscription and delivery tests: an emulator on loopback with a client
-//! that always carries a fresh token, and a notification receiver that records what it gets.
+//! What the tests share: an emulator on a free loopback port behind one of two harnesses, and a
+//! notification receiver.
+//!
+//! - `Emu` gets one token through the real token endpoint and keeps it (the core, auth, Planner
+//!   and batch tests).
+//! - `Env` fetches a fresh token per call, so tests that advance the emulator clock never trip
+//!   over expiry (the To Do, subscription and delivery tests).
+//! - `Receiver` is a webhook endpoint that answers the handshake and records what it gets.
 
 #![allow(dead_code)]
 
@@ -12,8 +18,277 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use graph_emulator::{EmulatorConfig, RunningEmulator};
+use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
+
+pub struct Emu {
+    pub running: RunningEmulator,
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+/// What a call returned, with the body parsed as JSON when there is one (else `Null`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    pub fn etag(&self) -> String {
+        self.json["@odata.etag"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no @odata.etag in {}", self.json))
+            .to_owned()
+    }
+
+    /// The `$batch` response item with this id (docs/graph-behaviour.md §4: correlate by id, not
+    /// order).
+    pub fn batch_item(&self, id: &str) -> &Value {
+        self.json["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("no response {id} in {}", self.json))
+    }
+
+    pub fn id(&self) -> String {
+        self.json["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.json))
+            .to_owned()
+    }
+}
+
+pub async fn reply(response: reqwest::Response) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    let json = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply {
+        status,
+        headers,
+        json,
+    }
+}
+
+impl Emu {
+    pub async fn start(config: EmulatorConfig) -> Emu {
+        let running = graph_emulator::start(config, "127.0.0.1:0").await.unwrap();
+        let http = http_client();
+        let mut emu = Emu {
+            running,
+            http,
+            token: String::new(),
+        };
+        emu.token = emu.fresh_token().await;
+        emu
+    }
+
+    pub async fn default() -> Emu {
+        Emu::start(EmulatorConfig::default()).await
+    }
+
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.running.state.config
+    }
+
+    /// The standard client-credentials form (docs/graph-behaviour.md §6.1) with the accepted
+    /// credentials.
+    pub fn token_form(&self) -> Vec<(&'static str, String)> {
+        let c = self.config();
+        vec![
+            ("client_id", c.client_id.clone()),
+            ("client_secret", c.client_secret.clone()),
+            ("scope", "https://graph.microsoft.com/.default".to_owned()),
+            ("grant_type", "client_credentials".to_owned()),
+        ]
+    }
+
+    pub async fn token_request(&self, url: &str, form: &[(&str, String)]) -> Reply {
+        reply(self.http.post(url).form(form).send().await.unwrap()).await
+    }
+
+    pub async fn fresh_token(&self) -> String {
+        let r = self
+            .token_request(&self.running.token_url, &self.token_form())
+            .await;
+        assert_eq!(r.status, 200, "{}", r.json);
+        r.json["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn graph_url(&self, path: &str) -> String {
+        graph_url(&self.running, path)
+    }
+
+    /// A Graph call with the bearer token and optional extra headers.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .http
+            .request(method, self.graph_url(path))
+            .bearer_auth(&self.token);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        reply(request.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, &[], Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, if_match: Option<&str>, body: Value) -> Reply {
+        let headers: Vec<(&str, &str)> = if_match.map(|e| ("If-Match", e)).into_iter().collect();
+        self.call(Method::PATCH, path, &headers, Some(body)).await
+    }
+
+    pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        control(&self.http, &self.running, method, path, body).await
+    }
+
+    pub async fn add_fault(&self, rule: Value) {
+        let r = self.control(Method::POST, "/faults", Some(rule)).await;
+        assert_eq!(r.status, 201, "{}", r.json);
+    }
+
+    pub async fn counters(&self) -> Value {
+        self.control(Method::GET, "/counters", None).await.json
+    }
+
+    /// Requests counted for one route key with one status (0 if none).
+    pub async fn count(&self, key: &str, status: u16) -> u64 {
+        self.counters().await["routes"][key]["by_status"][status.to_string()]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    pub async fn advance_clock(&self, seconds: u64) {
+        advance_clock(&self.http, &self.running, seconds).await;
+    }
+
+    /// A plan in the seeded group, created through Graph.
+    pub async fn new_plan(&self) -> String {
+        let group = self.config().group_id.clone();
+        let r = self
+            .post(
+                "/planner/plans",
+                json!({
+                    "title": "Plan",
+                    "container": {"url": format!("https://graph.microsoft.com/v1.0/groups/{group}")},
+                }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        r.id()
+    }
+
+    /// Follows `@odata.nextLink` unchanged (checking it is absolute); returns every item seen
+    /// and the number of pages.
+    pub async fn read_all_pages(&self, first: &str) -> (Vec<Value>, usize) {
+        let mut url = first.to_owned();
+        let mut items = Vec::new();
+        let mut pages = 0;
+        loop {
+            let r = self.get(&url).await;
+            assert_eq!(r.status, 200, "{}", r.json);
+            pages += 1;
+            items.extend(r.json["value"].as_array().unwrap().iter().cloned());
+            match r.json["@odata.nextLink"].as_str() {
+                Some(next) => {
+                    assert!(
+                        next.starts_with(&self.running.graph_base_url),
+                        "absolute: {next}"
+                    );
+                    url = next.to_owned();
+                }
+                None => return (items, pages),
+            }
+            assert!(pages < 1000, "paging does not end");
+        }
+    }
+
+    pub async fn new_task(&self, plan: &str, title: &str) -> Reply {
+        let r = self
+            .post("/planner/tasks", json!({"planId": plan, "title": title}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        r
+    }
+}
+
+/// The client every harness talks through: no proxy, and a bound on every call so a hung
+/// request fails its test instead of stalling the run.
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// A Graph URL: paths are relative to the version root, nextLinks are used as given.
+fn graph_url(emu: &RunningEmulator, path: &str) -> String {
+    if path.starts_with("http") {
+        path.to_owned()
+    } else {
+        format!("{}{path}", emu.graph_base_url)
+    }
+}
+
+/// A control API call (no token: `/_emulator` is the emulator's own surface).
+async fn control(
+    http: &reqwest::Client,
+    emu: &RunningEmulator,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    let mut request = http.request(method, format!("{}{path}", emu.control_url));
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    reply(request.send().await.unwrap()).await
+}
+
+async fn advance_clock(http: &reqwest::Client, emu: &RunningEmulator, seconds: u64) {
+    let r = control(
+        http,
+        emu,
+        Method::POST,
+        "/clock/advance",
+        Some(json!({ "seconds": seconds })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+}
 
 pub struct Env {
     pub emu: RunningEmulator,
@@ -21,17 +296,11 @@ pub struct Env {
     pub user: String,
 }
 
-pub struct Reply {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub json: Value,
-}
-
 impl Env {
     pub async fn start(config: EmulatorConfig) -> Env {
         let user = config.user_id.clone();
         let emu = graph_emulator::start(config, "127.0.0.1:0").await.unwrap();
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let http = http_client();
         Env { emu, http, user }
     }
 
@@ -59,18 +328,14 @@ impl Env {
     }
 
     pub fn graph_url(&self, path: &str) -> String {
-        if path.starts_with("http") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.emu.graph_base_url)
-        }
+        graph_url(&self.emu, path)
     }
 
     pub fn todo_url(&self, rest: &str) -> String {
         self.graph_url(&format!("/users/{}/todo{rest}", self.user))
     }
 
-    pub async fn graph(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+    pub async fn graph(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
         let token = self.token().await;
         let mut request = self
             .http
@@ -83,40 +348,27 @@ impl Env {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        self.graph(reqwest::Method::GET, path, None).await
+        self.graph(Method::GET, path, None).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.graph(reqwest::Method::POST, path, Some(body)).await
+        self.graph(Method::POST, path, Some(body)).await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Reply {
-        self.graph(reqwest::Method::PATCH, path, Some(body)).await
+        self.graph(Method::PATCH, path, Some(body)).await
     }
 
     pub async fn delete(&self, path: &str) -> Reply {
-        self.graph(reqwest::Method::DELETE, path, None).await
+        self.graph(Method::DELETE, path, None).await
     }
 
-    pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.emu.control_url));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        reply(request.send().await.unwrap()).await
+    pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        control(&self.http, &self.emu, method, path, body).await
     }
 
     pub async fn advance_clock(&self, seconds: u64) {
-        let r = self
-            .control(
-                reqwest::Method::POST,
-                "/clock/advance",
-                Some(json!({"seconds": seconds})),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.json);
+        advance_clock(&self.http, &self.emu, seconds).await;
     }
 
     /// A new To Do list through Graph; returns its id.
@@ -182,18 +434,6 @@ impl Env {
             "delivery did not go idle: {:?}",
             self.emu.state.delivery.stats()
         );
-    }
-}
-
-async fn reply(response: reqwest::Response) -> Reply {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        json,
     }
 }
 

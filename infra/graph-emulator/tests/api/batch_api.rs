@@ -1,10 +1,9 @@
-//! JSON batching (graph-facts §4): limits, unique ids, per-item status, dependsOn with 424, and
-//! per-item throttling through the same middleware as direct calls.
+//! JSON batching (docs/graph-behaviour.md §4): limits, unique ids, per-item status, dependsOn with
+//! 424, and per-item throttling through the same middleware as direct calls.
 
-mod core_support;
-
-use core_support::{Emu, Reply};
 use serde_json::{Value, json};
+
+use crate::helpers::{Emu, Reply};
 
 async fn batch(emu: &Emu, requests: Value) -> Reply {
     emu.post("/$batch", json!({ "requests": requests })).await

@@ -1,14 +1,10 @@
-//! To Do over HTTP (graph-facts §3.1, §3.2, §3.5): lists, task CRUD, linked resources, checklist
-//! items, dateTimeTimeZone conversion and paging.
-
-// An integration-test crate: a failed unwrap is a failed test (clippy only exempts #[test] fns).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod todo_support;
+//! To Do over HTTP (docs/graph-behaviour.md §3.1, §3.2, §3.5): lists, task CRUD, linked resources,
+//! checklist items, dateTimeTimeZone conversion and paging.
 
 use graph_emulator::EmulatorConfig;
 use serde_json::json;
-use todo_support::Env;
+
+use crate::helpers::Env;
 
 #[tokio::test]
 async fn lists_start_with_the_default_list_and_accept_new_ones() {
@@ -98,7 +94,7 @@ async fn task_crud_with_etags_and_completion() {
     );
     assert_eq!(created["categories"], json!(["Blue category"]));
     let created_at = created["createdDateTime"].as_str().unwrap();
-    // 7 fractional digits and Z (graph-facts §3.1).
+    // 7 fractional digits and Z (docs/graph-behaviour.md §3.1).
     assert_eq!(
         created_at.len(),
         "2020-08-18T09:03:05.8339192Z".len(),

@@ -1,12 +1,11 @@
-//! Injected faults (graph-facts §5), request counters and the control API around them.
-
-mod core_support;
+//! Injected faults (docs/graph-behaviour.md §5), request counters and the control API around them.
 
 use std::time::{Duration, Instant};
 
-use core_support::Emu;
 use reqwest::Method;
 use serde_json::json;
+
+use crate::helpers::Emu;
 
 #[tokio::test]
 async fn throttling_fault_answers_429_with_retry_after_then_clears() {

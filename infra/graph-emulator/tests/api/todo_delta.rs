@@ -1,16 +1,12 @@
-//! To Do task delta (graph-facts §3.3): a paged first round, incremental rounds with `@removed`,
-//! 410 Gone once tokens are expired, 400 for malformed tokens.
-
-// An integration-test crate: a failed unwrap is a failed test (clippy only exempts #[test] fns).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod todo_support;
+//! To Do task delta (docs/graph-behaviour.md §3.3): a paged first round, incremental rounds with
+//! `@removed`, 410 Gone once tokens are expired, 400 for malformed tokens.
 
 use std::collections::BTreeSet;
 
 use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
-use todo_support::Env;
+
+use crate::helpers::Env;
 
 /// Follows one round to its deltaLink; returns the items and the deltaLink.
 async fn round(env: &Env, start: &str) -> (Vec<Value>, String, usize) {
