@@ -169,7 +169,6 @@ fn fnv1a(bytes: &[u8], salt: u64) -> u64 {
     hash
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,7 +189,6 @@ mod tests {
             })
             .collect()
     }
-
 
     #[test]
     fn pairing_prefers_identical_items_then_titles_then_order() {
@@ -233,7 +231,6 @@ mod tests {
         // Deterministic: the same inputs give the same ids (the decision is pure).
         assert_eq!(absorbed, rules.absorb(Field::Checklist, &local, &remote));
     }
-
 
     #[test]
     fn edits_of_different_checklist_items_on_both_sides_merge() {
@@ -402,4 +399,3 @@ mod tests {
         }
     }
 }
-

@@ -261,7 +261,6 @@ pub fn apply_to_local(
     }
 }
 
-
 /// A Planner category label: `category1` to `category25` (graph-facts §2.3).
 pub fn is_planner_category(name: &str) -> bool {
     name.strip_prefix("category")
@@ -269,7 +268,6 @@ pub fn is_planner_category(name: &str) -> bool {
         .is_some_and(|n| (1..=25).contains(&n))
         && !name.starts_with("category0")
 }
-
 
 /// To Do `importance` for a priority: urgent and important are both `high`.
 pub fn todo_importance(priority: Priority) -> &'static str {
@@ -309,7 +307,6 @@ pub fn priority_of_planner(value: i32) -> Priority {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +336,4 @@ mod tests {
             "important"
         );
     }
-
 }

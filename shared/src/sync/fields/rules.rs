@@ -182,7 +182,6 @@ impl SideRules {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +195,6 @@ mod tests {
         assert_eq!(merged, json!(["category5", "customer-x"]));
         assert_eq!(rules.canon(Field::Categories, &merged), Some(remote));
     }
-
 
     #[test]
     fn todo_start_is_a_day_like_due() {
@@ -214,5 +212,4 @@ mod tests {
         );
         assert_eq!(rules.canon(Field::Start, &Value::Null), Some(Value::Null));
     }
-
 }

@@ -1,30 +1,10 @@
-//! Narrow traits (ports), each sized to one capability a handler needs. Adapters in `store`,
-//! `queue` and `graph` implement them; in-memory adapters implement them too, for unit tests and
-//! the local run, and pass the same adapter test suite as the real ones.
-//!
-//! Futures are declared `Send` so handlers can run them on the multi-threaded runtime.
+//! Ports that reach the sync table: bindings, subscriptions, mappings, schedules and the
+//! records kept for operators.
 
 use std::future::Future;
 
-use crate::model::{Binding, LocalTask, RemoteTodoTask, SubscriptionRecord};
-use crate::queue_message::Hint;
-
-/// Why a store call failed, split by what the caller should do.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// Throttling, timeouts, 5xx: try again later (the message goes back to the queue).
-    #[error("store temporarily unavailable: {0}")]
-    Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// A conditional write lost a race: re-read and decide again.
-    #[error("conditional write failed: {0}")]
-    ConditionFailed(String),
-    /// An item in the store breaks its schema: give up on this item and record the reason.
-    #[error("stored item is invalid: {0}")]
-    InvalidItem(String),
-    /// Missing table, access denied, wrong region: fix the configuration.
-    #[error("store misconfigured: {0}")]
-    Config(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
+use super::StoreError;
+use crate::model::{Binding, SubscriptionRecord};
 
 /// Finds the subscription a change notification claims to come from.
 pub trait SubscriptionLookup: Send + Sync {
@@ -57,56 +37,6 @@ pub trait BindingSave: Send + Sync {
         binding: &Binding,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
-
-/// Reads one task of the local task store (strongly consistent).
-pub trait TaskRead: Send + Sync {
-    fn get_task(
-        &self,
-        list_id: &str,
-        task_id: &str,
-    ) -> impl Future<Output = Result<Option<LocalTask>, StoreError>> + Send;
-}
-
-/// Writes one task of the local task store.
-pub trait TaskWrite: Send + Sync {
-    fn put_task(&self, task: &LocalTask) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-/// Why enqueueing failed.
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    /// Some or all messages were not accepted; the caller must not acknowledge its input.
-    #[error("{failed} of {total} messages were not enqueued: {reason}")]
-    NotEnqueued {
-        failed: usize,
-        total: usize,
-        reason: String,
-    },
-    /// Network, throttling, 5xx.
-    #[error("queue temporarily unavailable: {0}")]
-    Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Missing queue, access denied: fix the configuration.
-    #[error("queue misconfigured: {0}")]
-    Config(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// Sends hints to the work queue. Implementations batch by at most 10 (the SQS limit) and return
-/// `Ok` only when every hint was accepted.
-pub trait HintSend: Send + Sync {
-    fn send_hints(&self, hints: &[Hint]) -> impl Future<Output = Result<(), QueueError>> + Send;
-}
-
-/// Reads one To Do task from Graph; `Ok(None)` when Graph says it does not exist (404).
-pub trait TodoTaskRead: Send + Sync {
-    fn get_todo_task(
-        &self,
-        user_id: &str,
-        list_id: &str,
-        task_id: &str,
-    ) -> impl Future<Output = Result<Option<RemoteTodoTask>, crate::graph::GraphError>> + Send;
-}
-
-// --- Scheduler (issue 6): see docs/scheduler.md -------------------------------------------------
 
 /// Lists every binding (the scheduler enrolls each one it has no schedule for).
 pub trait BindingList: Send + Sync {
@@ -178,36 +108,6 @@ pub trait RemoteEtagIndex: Send + Sync {
     ) -> impl Future<Output = Result<std::collections::HashMap<String, MappedEtags>, StoreError>> + Send;
 }
 
-// ---- The sync engine's ports (issue 4) ----
-
-/// Writes a task item only if it is still at the version the caller read (`None`: only if it
-/// does not exist), so the sync never overwrites an application's concurrent write.
-/// `ConditionFailed` when someone else wrote first.
-pub trait TaskWriteIfVersion: Send + Sync {
-    fn put_task_if_version(
-        &self,
-        task: &LocalTask,
-        expected_version: Option<u64>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-/// One item of a listing that could not be read as a task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidTaskItem {
-    pub list_id: String,
-    pub task_id: String,
-    pub reason: String,
-}
-
-/// Lists every item of one local list (for a resync). Items that break the contract come back
-/// as `Err` with their reason, beside the valid ones.
-pub trait TaskList: Send + Sync {
-    fn list_tasks(
-        &self,
-        list_id: &str,
-    ) -> impl Future<Output = Result<Vec<Result<LocalTask, InvalidTaskItem>>, StoreError>> + Send;
-}
-
 /// The bindings of a local list (a local change names only its list).
 pub trait BindingsOfList: Send + Sync {
     fn bindings_of_list(
@@ -272,14 +172,4 @@ pub trait SyncRecords: Send + Sync {
         binding_id: &str,
         breaker: Option<&crate::model::CircuitBreaker>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-/// Delays a received message (SQS `ChangeMessageVisibility`), so a throttled message comes back
-/// after Graph's `Retry-After` instead of the worker sleeping.
-pub trait MessageDelay: Send + Sync {
-    fn delay_message(
-        &self,
-        receipt_handle: &str,
-        secs: u32,
-    ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
