@@ -12,6 +12,7 @@ mod breaker;
 mod control;
 mod deadline;
 mod delay;
+pub mod metrics;
 mod outcome;
 mod pair;
 mod resync;
