@@ -240,33 +240,21 @@ async fn agent_writes_to_todo(
     timeout: Duration,
     out: &mut impl Write,
 ) -> Result<AgentWrite, LocalRunError> {
-    let writes_before = system.graph.counters().task_writes();
-    let local = agent_writes(
-        system,
-        LocalTask {
-            notes: "Two pumps for site B".to_owned(),
-            priority: Priority::Important,
-            due: TaskDate::parse("2026-12-03"),
-            ..LocalTask::new(
-                TODO_LIST,
-                AGENT_TASK,
-                "Order the spare parts",
-                Origin::App(AGENT.to_owned()),
-            )
-        },
-    )
-    .await?;
-    writeln!(
-        out,
-        "7. The agent app:{AGENT} writes {TODO_LIST}/{AGENT_TASK} \"Order the spare parts\" \
-         (important, due 2026-12-03) to the task store"
-    )?;
-    let remote_id = system
-        .drive_until("the agent's task in To Do", timeout, out, || async {
-            system.remote_id(TODO_LIST, AGENT_TASK).await
-        })
-        .await?;
-    let graph_writes = system.graph.counters().task_writes() - writes_before;
+    let written = AgentChange {
+        task: agent_task(
+            TODO_LIST,
+            "Order the spare parts",
+            "Two pumps for site B",
+            Priority::Important,
+            "2026-12-03",
+        ),
+        said: format!(
+            "7. The agent app:{AGENT} writes {TODO_LIST}/{AGENT_TASK} \"Order the spare parts\" \
+             (important, due 2026-12-03) to the task store"
+        ),
+        what: "the agent's task in To Do",
+    };
+    let (local, remote_id, graph_writes) = paired(system, written, timeout, out).await?;
     let remote = system
         .control
         .call(
@@ -316,33 +304,21 @@ async fn agent_writes_to_planner(
         out,
         "8. Binding {PLANNER_BINDING:?}: local list {PLANNER_LIST:?} <-> Planner plan \"Operations\""
     )?;
-    let writes_before = system.graph.counters().task_writes();
-    let local = agent_writes(
-        system,
-        LocalTask {
-            notes: "Check the pressure valves".to_owned(),
-            priority: Priority::Urgent,
-            due: TaskDate::parse("2026-12-05"),
-            ..LocalTask::new(
-                PLANNER_LIST,
-                AGENT_TASK,
-                "Service the pumps",
-                Origin::App(AGENT.to_owned()),
-            )
-        },
-    )
-    .await?;
-    writeln!(
-        out,
-        "9. The agent writes {PLANNER_LIST}/{AGENT_TASK} \"Service the pumps\" (urgent, due \
-         2026-12-05) to the task store"
-    )?;
-    let planner_id = system
-        .drive_until("the agent's task in Planner", timeout, out, || async {
-            system.remote_id(PLANNER_LIST, AGENT_TASK).await
-        })
-        .await?;
-    let graph_writes = system.graph.counters().task_writes() - writes_before;
+    let written = AgentChange {
+        task: agent_task(
+            PLANNER_LIST,
+            "Service the pumps",
+            "Check the pressure valves",
+            Priority::Urgent,
+            "2026-12-05",
+        ),
+        said: format!(
+            "9. The agent writes {PLANNER_LIST}/{AGENT_TASK} \"Service the pumps\" (urgent, due \
+             2026-12-05) to the task store"
+        ),
+        what: "the agent's task in Planner",
+    };
+    let (local, planner_id, graph_writes) = paired(system, written, timeout, out).await?;
     let planner_api = system.observer.planner();
     let remote = serde_json::to_value(planner_api.get_task(&planner_id).await?)
         .map_err(|_| LocalRunError::Shape("a Planner task"))?;
@@ -362,6 +338,44 @@ async fn agent_writes_to_planner(
         graph_writes,
         echo,
     })
+}
+
+/// A task the agent writes, what the demo says about it, and what the wait for its remote
+/// copy is called.
+struct AgentChange {
+    task: LocalTask,
+    said: String,
+    what: &'static str,
+}
+
+/// The agent's task `AGENT_TASK` in `list`, due on `due` (`YYYY-MM-DD`).
+fn agent_task(list: &str, title: &str, notes: &str, priority: Priority, due: &str) -> LocalTask {
+    LocalTask {
+        notes: notes.to_owned(),
+        priority,
+        due: TaskDate::parse(due),
+        ..LocalTask::new(list, AGENT_TASK, title, Origin::App(AGENT.to_owned()))
+    }
+}
+
+/// Writes the agent's task, says so, and runs rounds until its pair is active. Returns the task
+/// as written, its remote id, and the Graph writes it cost until then.
+async fn paired(
+    system: &LocalSystem,
+    change: AgentChange,
+    timeout: Duration,
+    out: &mut impl Write,
+) -> Result<(LocalTask, String, u64), LocalRunError> {
+    let writes_before = system.graph.counters().task_writes();
+    let local = agent_writes(system, change.task).await?;
+    writeln!(out, "{}", change.said)?;
+    let remote_id = system
+        .drive_until(change.what, timeout, out, || async {
+            system.remote_id(&local.list_id, AGENT_TASK).await
+        })
+        .await?;
+    let graph_writes = system.graph.counters().task_writes() - writes_before;
+    Ok((local, remote_id, graph_writes))
 }
 
 /// An application writes a task as the README's contract says: read, change, version + 1,
