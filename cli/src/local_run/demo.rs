@@ -98,6 +98,12 @@ struct AgentWrite {
     echo: Settled,
 }
 
+/// What the person does to the task in To Do after creating it.
+enum Edit {
+    Patch(Value),
+    Delete,
+}
+
 /// A person's change in To Do, and how to tell that it reached the task store.
 struct Arrival {
     said: &'static str,
@@ -173,39 +179,42 @@ async fn person_edits(
     };
     steps.push(arrives(system, &task_id, created, timeout, out).await?);
 
-    control
-        .update_todo_task(
-            list_id,
-            &task_id,
-            &json!({ "title": "Call the supplier today" }),
-        )
-        .await?;
-    let renamed = Arrival {
-        said: "4. The person renames it to \"Call the supplier today\"",
-        what: "the rename",
-        done: |t| t.title == "Call the supplier today",
-    };
-    steps.push(arrives(system, &task_id, renamed, timeout, out).await?);
-
-    control
-        .update_todo_task(list_id, &task_id, &json!({ "status": "completed" }))
-        .await?;
-    let completed = Arrival {
-        said: "5. The person completes it",
-        what: "the completion",
-        done: |t| t.status == TaskStatus::Completed,
-    };
-    steps.push(arrives(system, &task_id, completed, timeout, out).await?);
-
-    control.delete_todo_task(list_id, &task_id).await?;
-    let deleted = Arrival {
-        said: "6. The person deletes it",
-        what: "the deletion",
-        done: |t| t.deleted,
-    };
-    steps.push(arrives(system, &task_id, deleted, timeout, out).await?);
-    let echo = system.settle(timeout, out).await?;
-    show_echo(&echo, out)?;
+    let edits = [
+        (
+            Edit::Patch(json!({ "title": "Call the supplier today" })),
+            Arrival {
+                said: "4. The person renames it to \"Call the supplier today\"",
+                what: "the rename",
+                done: |t| t.title == "Call the supplier today",
+            },
+        ),
+        (
+            Edit::Patch(json!({ "status": "completed" })),
+            Arrival {
+                said: "5. The person completes it",
+                what: "the completion",
+                done: |t| t.status == TaskStatus::Completed,
+            },
+        ),
+        (
+            Edit::Delete,
+            Arrival {
+                said: "6. The person deletes it",
+                what: "the deletion",
+                done: |t| t.deleted,
+            },
+        ),
+    ];
+    for (edit, arrival) in edits {
+        match edit {
+            Edit::Patch(patch) => {
+                control.update_todo_task(list_id, &task_id, &patch).await?;
+            }
+            Edit::Delete => control.delete_todo_task(list_id, &task_id).await?,
+        }
+        steps.push(arrives(system, &task_id, arrival, timeout, out).await?);
+    }
+    let echo = echoes(system, timeout, out).await?;
     Ok(PersonEdits {
         steps,
         graph_writes: system.graph.counters().task_writes() - writes_before,
@@ -254,7 +263,8 @@ async fn agent_writes_to_todo(
         ),
         what: "the agent's task in To Do",
     };
-    let (local, remote_id, graph_writes) = paired(system, written, timeout, out).await?;
+    let pair = paired(system, written, timeout, out).await?;
+    let (remote_id, graph_writes) = (&pair.remote_id, pair.graph_writes);
     let remote = system
         .control
         .call(
@@ -268,15 +278,7 @@ async fn agent_writes_to_todo(
         "   To Do: {remote_id} title={} importance={} due={} ({graph_writes} Graph write(s))",
         remote["title"], remote["importance"], remote["dueDateTime"]["dateTime"]
     )?;
-    let echo = system.settle(timeout, out).await?;
-    show_echo(&echo, out)?;
-    Ok(AgentWrite {
-        local,
-        remote,
-        details: Value::Null,
-        graph_writes,
-        echo,
-    })
+    settled(system, pair, remote, Value::Null, timeout, out).await
 }
 
 /// Steps 8 and 9: a Planner plan bound to a second list. Planner has no change notifications
@@ -318,26 +320,19 @@ async fn agent_writes_to_planner(
         ),
         what: "the agent's task in Planner",
     };
-    let (local, planner_id, graph_writes) = paired(system, written, timeout, out).await?;
+    let pair = paired(system, written, timeout, out).await?;
+    let (planner_id, graph_writes) = (&pair.remote_id, pair.graph_writes);
     let planner_api = system.observer.planner();
-    let remote = serde_json::to_value(planner_api.get_task(&planner_id).await?)
+    let remote = serde_json::to_value(planner_api.get_task(planner_id).await?)
         .map_err(|_| LocalRunError::Shape("a Planner task"))?;
-    let details = serde_json::to_value(planner_api.get_task_details(&planner_id).await?)
+    let details = serde_json::to_value(planner_api.get_task_details(planner_id).await?)
         .map_err(|_| LocalRunError::Shape("Planner task details"))?;
     writeln!(
         out,
         "   Planner: {planner_id} title={} priority={} due={} description={} ({graph_writes} Graph write(s))",
         remote["title"], remote["priority"], remote["dueDateTime"], details["description"]
     )?;
-    let echo = system.settle(timeout, out).await?;
-    show_echo(&echo, out)?;
-    Ok(AgentWrite {
-        local,
-        remote,
-        details,
-        graph_writes,
-        echo,
-    })
+    settled(system, pair, remote, details, timeout, out).await
 }
 
 /// A task the agent writes, what the demo says about it, and what the wait for its remote
@@ -358,14 +353,22 @@ fn agent_task(list: &str, title: &str, notes: &str, priority: Priority, due: &st
     }
 }
 
-/// Writes the agent's task, says so, and runs rounds until its pair is active. Returns the task
-/// as written, its remote id, and the Graph writes it cost until then.
+/// The agent's task once its pair is active.
+struct Paired {
+    /// As the agent wrote it.
+    local: LocalTask,
+    remote_id: String,
+    /// What it cost until then.
+    graph_writes: u64,
+}
+
+/// Writes the agent's task, says so, and runs rounds until its pair is active.
 async fn paired(
     system: &LocalSystem,
     change: AgentChange,
     timeout: Duration,
     out: &mut impl Write,
-) -> Result<(LocalTask, String, u64), LocalRunError> {
+) -> Result<Paired, LocalRunError> {
     let writes_before = system.graph.counters().task_writes();
     let local = agent_writes(system, change.task).await?;
     writeln!(out, "{}", change.said)?;
@@ -375,7 +378,41 @@ async fn paired(
         })
         .await?;
     let graph_writes = system.graph.counters().task_writes() - writes_before;
-    Ok((local, remote_id, graph_writes))
+    Ok(Paired {
+        local,
+        remote_id,
+        graph_writes,
+    })
+}
+
+/// Runs rounds until the echoes of the agent's write are done, and reports the step.
+async fn settled(
+    system: &LocalSystem,
+    pair: Paired,
+    remote: Value,
+    details: Value,
+    timeout: Duration,
+    out: &mut impl Write,
+) -> Result<AgentWrite, LocalRunError> {
+    let echo = echoes(system, timeout, out).await?;
+    Ok(AgentWrite {
+        local: pair.local,
+        remote,
+        details,
+        graph_writes: pair.graph_writes,
+        echo,
+    })
+}
+
+/// Runs rounds until the system is quiet again and shows what the echoes cost.
+async fn echoes(
+    system: &LocalSystem,
+    timeout: Duration,
+    out: &mut impl Write,
+) -> Result<Settled, LocalRunError> {
+    let echo = system.settle(timeout, out).await?;
+    show_echo(&echo, out)?;
+    Ok(echo)
 }
 
 /// An application writes a task as the README's contract says: read, change, version + 1,
