@@ -293,6 +293,21 @@ mod tests {
     }
 
     #[test]
+    fn the_tenant_check_and_the_log_filter_are_optional_and_blank_means_unset() {
+        assert_eq!(expected_tenant_id(&env(&[])), None);
+        assert_eq!(expected_tenant_id(&env(&[("GRAPH_TENANT_ID", " ")])), None);
+        assert_eq!(
+            expected_tenant_id(&env(&[("GRAPH_TENANT_ID", "t1")])),
+            Some("t1".to_owned())
+        );
+        assert_eq!(log_filter(&env(&[("RUST_LOG", "")])), None);
+        assert_eq!(
+            log_filter(&env(&[("RUST_LOG", "tasksync=debug")])),
+            Some("tasksync=debug".to_owned())
+        );
+    }
+
+    #[test]
     fn graph_defaults_to_the_real_service() {
         let e = env(&[
             ("GRAPH_TENANT_ID", "t1"),

@@ -34,6 +34,7 @@ pub(super) fn banner(system: &LocalSystem, out: &mut impl Write) -> Result<(), L
     Ok(())
 }
 
+/// What one round moved, when it moved anything: quiet rounds print nothing.
 pub(super) fn report_round(round: &Round, out: &mut impl Write) -> Result<(), LocalRunError> {
     if round.forwarded > 0 {
         writeln!(
@@ -52,6 +53,7 @@ pub(super) fn report_round(round: &Round, out: &mut impl Write) -> Result<(), Lo
     Ok(())
 }
 
+/// The task as the task store holds it, with what the sync wrote (version, origin).
 pub(super) fn show(task: &LocalTask, out: &mut impl Write) -> Result<(), LocalRunError> {
     writeln!(
         out,
@@ -67,6 +69,7 @@ pub(super) fn show(task: &LocalTask, out: &mut impl Write) -> Result<(), LocalRu
     Ok(())
 }
 
+/// What the echoes of a change cost: the point of the demo is that they write nothing.
 pub(super) fn show_echo(echo: &Settled, out: &mut impl Write) -> Result<(), LocalRunError> {
     writeln!(
         out,
