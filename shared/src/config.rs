@@ -1,10 +1,21 @@
 //! Configuration from environment variables. The README's configuration table lists every
-//! variable; this module is the only place that reads them, so the table and the code agree.
+//! variable; this module is the only place that reads them (every read goes through [`Env`]), so
+//! the table and the code agree.
 //!
 //! Graph endpoints are overridable so the same binaries run against the Graph emulator; AWS
-//! endpoints follow the SDK's standard `AWS_ENDPOINT_URL`, so nothing here names them.
+//! endpoints follow the SDK's standard `AWS_ENDPOINT_URL`, so nothing here names them: the SDK
+//! reads its own variables (credentials, region, endpoint) when [`Deployment::from_env`] asks it
+//! to, and that is the one place that asks.
+//!
+//! What the functions and the CLI build from the configuration once per process is here too
+//! ([`Deployment`]'s adapters, [`GraphEndpoints::connect`]), so each main only wires them.
 
 use std::collections::HashMap;
+
+use crate::graph::{GraphClient, GraphError, HttpOptions, http_client};
+use crate::queue::SqsHintQueue;
+use crate::secrets::SecretError;
+use crate::store::{DynamoSyncStore, DynamoTaskStore};
 
 /// A missing or malformed setting: the operator must fix the deployment.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -66,6 +77,7 @@ impl std::fmt::Debug for SecretSource {
 }
 
 /// A view of the environment, so parsing is testable without mutating the process environment.
+/// Every variable tasksync reads goes through it; a blank value counts as unset.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
 }
@@ -113,6 +125,18 @@ fn checked_url(name: &'static str, value: String) -> Result<String, ConfigError>
 /// scheduler makes, and those the worker remakes on a control hint, post under it.
 pub fn webhook_base_url(env: &impl Env) -> Result<String, ConfigError> {
     checked_url("WEBHOOK_BASE_URL", required(env, "WEBHOOK_BASE_URL")?)
+}
+
+/// `GRAPH_TENANT_ID`, for the webhook: notifications from another tenant are refused when it is
+/// set, and none is refused when it is not (the webhook holds no Graph credentials).
+pub fn expected_tenant_id(env: &impl Env) -> Option<String> {
+    env.var("GRAPH_TENANT_ID")
+}
+
+/// `RUST_LOG`: the log filter, when one is set (`crate::telemetry` falls back to its default,
+/// also when the filter does not parse).
+pub fn log_filter(env: &impl Env) -> Option<String> {
+    env.var("RUST_LOG")
 }
 
 impl AwsResources {
@@ -170,6 +194,71 @@ impl GraphEndpoints {
     }
 }
 
+/// Building the Graph client at start-up failed: the secret could not be read, or the HTTP
+/// client could not be made. The function cannot serve; Lambda reports the init error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("cannot build the Graph client: {0}")]
+    Graph(#[from] GraphError),
+}
+
+impl GraphEndpoints {
+    /// The Graph client of a function, once per execution environment: the secret resolved
+    /// (from Secrets Manager through `aws` when that is where it is), default HTTP options. Its
+    /// token cache and connection pool then serve every warm invocation.
+    pub async fn connect(&self, aws: &aws_config::SdkConfig) -> Result<GraphClient, StartupError> {
+        let secret = crate::secrets::graph_client_secret(&self.secret, aws).await?;
+        Ok(GraphClient::new(
+            self.settings(secret),
+            http_client(&HttpOptions::default())?,
+        )?)
+    }
+}
+
+/// The deployed AWS resources and the SDK configuration that reaches them: what the functions
+/// and the operations commands build first, and the adapters over them.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub resources: AwsResources,
+    pub aws: aws_config::SdkConfig,
+}
+
+impl Deployment {
+    /// [`AwsResources::from_env`], then the SDK's own configuration (credentials, region,
+    /// `AWS_ENDPOINT_URL`), which the SDK reads from the process environment itself.
+    pub async fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        let resources = AwsResources::from_env(env)?;
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(Self { resources, aws })
+    }
+
+    /// The sync table (`SYNC_TABLE`).
+    pub fn sync_store(&self) -> DynamoSyncStore {
+        DynamoSyncStore::new(
+            aws_sdk_dynamodb::Client::new(&self.aws),
+            self.resources.sync_table.clone(),
+        )
+    }
+
+    /// The task store (`TASKS_TABLE`).
+    pub fn task_store(&self) -> DynamoTaskStore {
+        DynamoTaskStore::new(
+            aws_sdk_dynamodb::Client::new(&self.aws),
+            self.resources.tasks_table.clone(),
+        )
+    }
+
+    /// The work queue (`WORK_QUEUE_URL`).
+    pub fn hint_queue(&self) -> SqsHintQueue {
+        SqsHintQueue::new(
+            aws_sdk_sqs::Client::new(&self.aws),
+            self.resources.work_queue_url.clone(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +290,21 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn the_tenant_check_and_the_log_filter_are_optional_and_blank_means_unset() {
+        assert_eq!(expected_tenant_id(&env(&[])), None);
+        assert_eq!(expected_tenant_id(&env(&[("GRAPH_TENANT_ID", " ")])), None);
+        assert_eq!(
+            expected_tenant_id(&env(&[("GRAPH_TENANT_ID", "t1")])),
+            Some("t1".to_owned())
+        );
+        assert_eq!(log_filter(&env(&[("RUST_LOG", "")])), None);
+        assert_eq!(
+            log_filter(&env(&[("RUST_LOG", "tasksync=debug")])),
+            Some("tasksync=debug".to_owned())
+        );
     }
 
     #[test]

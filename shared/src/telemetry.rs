@@ -3,8 +3,11 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// `RUST_LOG` when it is set and parses, `default` otherwise.
 fn filter(default: &str) -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
+    crate::config::log_filter(&crate::config::ProcessEnv)
+        .and_then(|directives| EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| EnvFilter::new(default))
 }
 
 /// For the Lambda functions. Safe to call more than once (later calls are no-ops).

@@ -3,30 +3,20 @@
 //! event, bounded by the invocation's deadline.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use tasksync::config::{AwsResources, GraphEndpoints, ProcessEnv};
-use tasksync::graph::{GraphClient, HttpOptions, http_client};
-use tasksync::queue::SqsHintQueue;
+use tasksync::config::{Deployment, GraphEndpoints, ProcessEnv, webhook_base_url};
 use tasksync::scheduler::{RunContext, SchedulerDeps, SchedulerSettings, run_tick};
-use tasksync::store::DynamoSyncStore;
 use tasksync::worker::{SAFETY_MARGIN, invocation_deadline};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tasksync::telemetry::init_lambda();
-    let resources = AwsResources::from_env(&ProcessEnv)?;
+    let deployment = Deployment::from_env(&ProcessEnv).await?;
     let endpoints = GraphEndpoints::from_env(&ProcessEnv)?;
-    let settings = SchedulerSettings::for_deployment(
-        &tasksync::config::webhook_base_url(&ProcessEnv)?,
-        &endpoints.tenant_id,
-    );
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let secret = tasksync::secrets::graph_client_secret(&endpoints.secret, &aws).await?;
-    let graph = GraphClient::new(
-        endpoints.settings(secret),
-        http_client(&HttpOptions::default())?,
-    )?;
-    let store = DynamoSyncStore::new(aws_sdk_dynamodb::Client::new(&aws), resources.sync_table);
-    let queue = SqsHintQueue::new(aws_sdk_sqs::Client::new(&aws), resources.work_queue_url);
+    let settings =
+        SchedulerSettings::for_deployment(&webhook_base_url(&ProcessEnv)?, &endpoints.tenant_id);
+    let graph = endpoints.connect(&deployment.aws).await?;
+    let store = deployment.sync_store();
+    let queue = deployment.hint_queue();
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);

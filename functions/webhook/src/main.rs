@@ -8,23 +8,22 @@
 use std::sync::Arc;
 
 use lambda_http::{Error, Request, service_fn};
-use tasksync::config::{AwsResources, Env, ProcessEnv};
-use tasksync::queue::SqsHintQueue;
-use tasksync::store::DynamoSyncStore;
+use tasksync::config::{Deployment, ProcessEnv, expected_tenant_id};
 use tasksync::webhook::{WebhookDeps, WebhookSettings, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tasksync::telemetry::init_lambda();
-    let resources = AwsResources::from_env(&ProcessEnv)?;
+    let deployment = Deployment::from_env(&ProcessEnv).await?;
     let settings = WebhookSettings {
-        expected_tenant_id: ProcessEnv.var("GRAPH_TENANT_ID"),
+        expected_tenant_id: expected_tenant_id(&ProcessEnv),
         ..WebhookSettings::default()
     };
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoSyncStore::new(aws_sdk_dynamodb::Client::new(&aws), resources.sync_table);
-    let queue = SqsHintQueue::new(aws_sdk_sqs::Client::new(&aws), resources.work_queue_url);
-    let deps = Arc::new(WebhookDeps::new(store, queue, settings));
+    let deps = Arc::new(WebhookDeps::new(
+        deployment.sync_store(),
+        deployment.hint_queue(),
+        settings,
+    ));
     lambda_http::run(service_fn(move |req: Request| {
         let deps = Arc::clone(&deps);
         async move { Ok::<_, Error>(handle(req, &deps).await) }

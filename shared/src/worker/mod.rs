@@ -11,6 +11,7 @@
 mod breaker;
 mod deadline;
 mod delay;
+pub mod metrics;
 mod outcome;
 mod subscription_hints;
 

@@ -1,101 +1,11 @@
-//! `tasksync status` and `tasksync approve-deletions`: each binding's health and the release of
-//! the deletions the mass-deletion guard withholds, against the deployed sync table with the
-//! functions' own configuration. The views are `tasksync::ops::{binding_status,
-//! deletion_approval}`; this module configures, prints, and turns "something needs an operator"
-//! into an exit code a cron job or alarm can act on.
+//! The table `tasksync status` prints: one row per binding with short cells, capitals marking
+//! what needs an operator, then one line per problem with its whole reason.
 
-use std::io::Write;
+use chrono::{DateTime, Utc};
+use tasksync::ops::binding_status::{Attention, BindingStatus, FailureView};
 
-use chrono::{DateTime, Duration, Utc};
-use tasksync::config::AwsResources;
-use tasksync::ops::binding_status::{Attention, BindingStatus, FailureView, binding_statuses};
-use tasksync::ops::deletion_approval::{Approval, approve_deletions};
-use tasksync::store::DynamoSyncStore;
-
-use crate::ops_commands::{OpsCommandError, table};
-
-/// `tasksync status` exits with this when at least one binding needs an operator (a failing
-/// subscription or sweep, deletions withheld by the guard, an open breaker, an expired
-/// subscription). 1 stays "the command itself failed", 2 is clap's usage error.
-pub const EXIT_NEEDS_OPERATOR: u8 = 3;
-
-#[derive(clap::Args, Debug)]
-pub struct StatusArgs {
-    /// Print a JSON array (one object per binding) instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct ApproveDeletionsArgs {
-    /// The binding whose withheld deletions the next sweep may send.
-    pub binding_id: String,
-}
-
-/// What `tasksync status` found, for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Health {
-    AllHealthy,
-    NeedsOperator,
-}
-
-fn sync_store(resources: &AwsResources, sdk: &aws_config::SdkConfig) -> DynamoSyncStore {
-    DynamoSyncStore::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        resources.sync_table.clone(),
-    )
-}
-
-/// `tasksync status`.
-pub async fn run_status(
-    args: &StatusArgs,
-    resources: &AwsResources,
-    sdk: &aws_config::SdkConfig,
-    out: &mut impl Write,
-) -> Result<Health, OpsCommandError> {
-    let now = Utc::now();
-    let statuses = binding_statuses(&sync_store(resources, sdk), now).await?;
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &statuses)?;
-        writeln!(out)?;
-    } else {
-        out.write_all(status_table(&statuses, now).as_bytes())?;
-    }
-    Ok(if statuses.iter().any(|s| !s.needs_operator.is_empty()) {
-        Health::NeedsOperator
-    } else {
-        Health::AllHealthy
-    })
-}
-
-/// `tasksync approve-deletions <binding-id>`.
-pub async fn run_approve_deletions(
-    args: &ApproveDeletionsArgs,
-    resources: &AwsResources,
-    sdk: &aws_config::SdkConfig,
-    out: &mut impl Write,
-) -> Result<(), OpsCommandError> {
-    let approval =
-        approve_deletions(&sync_store(resources, sdk), &args.binding_id, Utc::now()).await?;
-    out.write_all(approval_text(&approval).as_bytes())?;
-    Ok(())
-}
-
-pub fn approval_text(a: &Approval) -> String {
-    let what = format!(
-        "{} withheld deletion(s) of binding {} ({} of {} mapped tasks vanished; withheld since {})",
-        a.vanished,
-        a.binding_id,
-        a.vanished,
-        a.mapped,
-        a.since.format("%Y-%m-%d %H:%M:%SZ")
-    );
-    if a.already_approved {
-        format!("Already approved: the {what}. The next sweep sends them once.\n")
-    } else {
-        format!("Approved the {what}. The next sweep sends them once.\n")
-    }
-}
+use crate::output::table;
+use crate::when::{relative, timestamp};
 
 /// One row per binding with short cells (capitals mark what needs an operator), then one line
 /// per problem with its whole reason, since that is what an operator acts on.
@@ -254,17 +164,14 @@ fn problem(s: &BindingStatus, attention: Attention, now: DateTime<Utc>) -> Strin
                 "{id}: deletions withheld: {} of {} mapped tasks vanished (since {}); if they were meant to go, run `tasksync approve-deletions {id}`",
                 g.vanished,
                 g.mapped,
-                g.since.format("%Y-%m-%d %H:%M:%SZ")
+                timestamp(g.since)
             ),
             None => format!("{id}: deletions withheld"),
         },
         Attention::BreakerOpen => match &s.breaker {
             Some(b) => format!(
                 "{id}: circuit breaker open until {} after {} failure(s): {}",
-                b.open_until.map_or_else(
-                    || "-".to_owned(),
-                    |at| at.format("%Y-%m-%d %H:%M:%SZ").to_string()
-                ),
+                b.open_until.map_or_else(|| "-".to_owned(), timestamp),
                 b.failures,
                 b.reason
             ),
@@ -301,63 +208,15 @@ fn id_suffix(id: &str) -> String {
     format!("…{tail}")
 }
 
-/// "in 2d 22h", "4m 3s ago", "now": two units at most, enough to judge at a glance.
-pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let delta = at - now;
-    if delta.num_seconds() == 0 {
-        return "now".to_owned();
-    }
-    let span = span(delta.abs());
-    if delta > Duration::zero() {
-        format!("in {span}")
-    } else {
-        format!("{span} ago")
-    }
-}
-
-fn span(d: Duration) -> String {
-    let secs = d.num_seconds();
-    let (days, hours, minutes, seconds) = (
-        secs / 86_400,
-        secs % 86_400 / 3_600,
-        secs % 3_600 / 60,
-        secs % 60,
-    );
-    let units = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")];
-    let first = units.iter().position(|(n, _)| *n > 0).unwrap_or(3);
-    units
-        .iter()
-        .skip(first)
-        .take(2)
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
     use tasksync::model::{Binding, CircuitBreaker, RemoteKind};
     use tasksync::scheduler::{BindingSchedule, Failure, GuardReport};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap()
-    }
-
-    #[test]
-    fn relative_times_keep_two_units() {
-        let at = |secs: i64| now() + Duration::seconds(secs);
-        assert_eq!(relative(at(0), now()), "now");
-        assert_eq!(relative(at(59), now()), "in 59s");
-        assert_eq!(relative(at(-243), now()), "4m 3s ago");
-        assert_eq!(relative(at(28 * 60), now()), "in 28m");
-        assert_eq!(
-            relative(at(2 * 86_400 + 22 * 3_600 + 59), now()),
-            "in 2d 22h"
-        );
-        assert_eq!(relative(at(86_400 + 59), now()), "in 1d");
     }
 
     #[test]
