@@ -21,7 +21,7 @@ async fn main() -> Result<(), Error> {
     let queue = deployment.hint_queue();
     // The subscription hints are the scheduler's code; it needs the webhook's URL to recreate a
     // subscription. Without it they are acknowledged and left to the scheduler's next run.
-    let control_settings = match webhook_base_url(&ProcessEnv) {
+    let hint_settings = match webhook_base_url(&ProcessEnv) {
         Ok(base) => Some(SchedulerSettings::for_deployment(
             &base,
             &endpoints.tenant_id,
@@ -35,14 +35,14 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);
         let graph = graph.with_deadline(deadline);
-        let control = control_settings.clone().map(|settings| SchedulerDeps {
+        let hints = hint_settings.clone().map(|settings| SchedulerDeps {
             store: sync.clone(),
             queue: queue.clone(),
             graph: graph.clone(),
             settings,
         });
         let deps = WorkerDeps::new(sync.clone(), tasks.clone(), graph, queue.clone())
-            .with_control(control);
+            .with_subscription_hints(hints);
         async move {
             let batch = handle_batch(event.payload, &deps);
             Ok::<_, Error>(with_graph_metrics(&deps.graph, batch).await)
