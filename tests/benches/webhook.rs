@@ -1,4 +1,4 @@
-//! Webhook handler benchmarks (issue 5, "Tests and measurements"; figures in docs/webhook.md).
+//! Webhook handler benchmarks (figures in docs/webhook.md).
 //!
 //! `cargo bench -p tasksync-tests --bench webhook`
 //!

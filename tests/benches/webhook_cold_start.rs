@@ -1,4 +1,4 @@
-//! Cold start of the webhook's release binary, measured locally (issue 5; figures in
+//! Cold start of the webhook's release binary, measured locally (figures in
 //! docs/webhook.md).
 //!
 //! ```sh

@@ -102,7 +102,7 @@ async fn main() {
                 let before = world.total_calls();
                 let started = Instant::now();
                 let stats = sweep_binding(
-                    &world.store,
+                    &world.sync,
                     &queue,
                     &world.graph,
                     &world.settings,
@@ -135,7 +135,7 @@ async fn main() {
             let before = world.total_calls();
             let started = Instant::now();
             let stats = sweep_binding(
-                &world.store,
+                &world.sync,
                 &queue,
                 &world.graph,
                 &world.settings,
@@ -159,7 +159,7 @@ async fn main() {
     }
 
     if std::env::args().any(|a| a == "--sweeps-only") {
-        world.emulator.shutdown();
+        world.stack.emulator.shutdown();
         return;
     }
     // 1,000 due bindings: plans of 5 tasks, mapping recorded, all due at once.
@@ -183,7 +183,7 @@ async fn main() {
         let binding = Binding::planner(format!("due-{i:04}"), format!("local-due-{i}"), plan_id);
         memory.save_binding(&binding).await.expect("memory binding");
         world
-            .store
+            .sync
             .save_binding(&binding)
             .await
             .expect("moto binding");
@@ -259,7 +259,7 @@ async fn main() {
                     run_tick(&deps, &ctx).await
                 } else {
                     let deps = SchedulerDeps {
-                        store: world.store.clone(),
+                        store: world.sync.clone(),
                         queue: MemoryHintQueue::new(),
                         graph: world.graph.clone(),
                         settings: settings.clone(),
@@ -282,12 +282,7 @@ async fn main() {
             );
         }
     }
-    let scheduled = world
-        .store
-        .scheduled_binding_ids()
-        .await
-        .expect("ids")
-        .len();
+    let scheduled = world.sync.scheduled_binding_ids().await.expect("ids").len();
     println!();
     println!("schedules on moto: {scheduled}");
     // What one mapping-index query (the read a cold sweep adds) costs on this moto table, alone.
@@ -295,7 +290,7 @@ async fn main() {
     for binding in bindings.iter().take(20) {
         let started = Instant::now();
         let mapped = world
-            .store
+            .sync
             .mapped_remote_etags(&binding.id)
             .await
             .expect("mapping index");
@@ -319,5 +314,5 @@ async fn main() {
         items,
         median(times).as_secs_f64() * 1e3
     );
-    world.emulator.shutdown();
+    world.stack.emulator.shutdown();
 }
