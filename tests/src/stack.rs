@@ -208,4 +208,89 @@ impl TestStack {
             tokio::time::sleep(POLL_INTERVAL).await;
         }
     }
+
+    // ---- a person in the To Do and Planner apps (the emulator's control API) ----
+
+    /// A person creates a To Do task in the list; its id.
+    pub async fn person_creates_todo_task(&self, list_id: &str, task: &Value) -> String {
+        let created = self
+            .control
+            .create_todo_task(list_id, task)
+            .await
+            .expect("person's To Do task");
+        graph_emulator::control_client::id_of(&created, "task").expect("the task's id")
+    }
+
+    pub async fn person_edits_planner(&self, task_id: &str, patch: Value) {
+        self.control
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/planner/tasks/{task_id}"),
+                Some(&patch),
+            )
+            .await
+            .expect("person's Planner edit");
+    }
+
+    pub async fn person_edits_planner_details(&self, task_id: &str, patch: Value) {
+        self.control
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/planner/tasks/{task_id}/details"),
+                Some(&patch),
+            )
+            .await
+            .expect("person's Planner details edit");
+    }
+
+    pub async fn person_deletes_planner(&self, task_id: &str) {
+        self.control
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/planner/tasks/{task_id}"),
+                None,
+            )
+            .await
+            .expect("person's Planner delete");
+    }
+
+    /// Adds a fault rule to the emulator's Graph API (`POST /_emulator/faults`).
+    pub async fn add_fault(&self, rule: Value) {
+        self.control
+            .call(reqwest::Method::POST, "/faults", Some(&rule))
+            .await
+            .expect("a fault rule added");
+    }
+
+    /// Removes every fault rule from the emulator's Graph API.
+    pub async fn clear_faults(&self) {
+        self.control
+            .call(reqwest::Method::DELETE, "/faults", None)
+            .await
+            .expect("fault rules cleared");
+    }
+
+    /// Asks the emulator to send a lifecycle notification for a subscription.
+    pub async fn send_lifecycle_of(&self, subscription_id: &str, event: &str) {
+        self.control
+            .call(
+                reqwest::Method::POST,
+                &format!("/subscriptions/{subscription_id}/lifecycle"),
+                Some(&json!({ "event": event })),
+            )
+            .await
+            .expect("a lifecycle notification sent");
+    }
+
+    /// Drops the next `count` notifications instead of delivering them.
+    pub async fn drop_next_deliveries(&self, count: u64) {
+        self.control
+            .call(
+                reqwest::Method::POST,
+                "/delivery/faults",
+                Some(&json!({ "drop_next": count })),
+            )
+            .await
+            .expect("a drop fault");
+    }
 }

@@ -237,12 +237,8 @@ impl SyncWorld {
     }
 
     pub async fn person_creates_todo(&self, binding: &Binding, task: Value) -> String {
-        let created = self
-            .control
-            .create_todo_task(&binding.remote_container_id, &task)
+        self.person_creates_todo_task(&binding.remote_container_id, &task)
             .await
-            .expect("person's To Do task");
-        graph_emulator::control_client::id_of(&created, "task").expect("id")
     }
 
     pub async fn planner_task(&self, task_id: &str) -> Option<(Value, Value)> {
@@ -259,28 +255,6 @@ impl SyncWorld {
         ))
     }
 
-    pub async fn person_edits_planner(&self, task_id: &str, patch: Value) {
-        self.control
-            .call(
-                reqwest::Method::PATCH,
-                &format!("/planner/tasks/{task_id}"),
-                Some(&patch),
-            )
-            .await
-            .expect("person's Planner edit");
-    }
-
-    pub async fn person_edits_planner_details(&self, task_id: &str, patch: Value) {
-        self.control
-            .call(
-                reqwest::Method::PATCH,
-                &format!("/planner/tasks/{task_id}/details"),
-                Some(&patch),
-            )
-            .await
-            .expect("person's Planner details edit");
-    }
-
     pub async fn person_creates_planner(&self, binding: &Binding, task: Value) -> String {
         let created = self
             .control
@@ -292,17 +266,6 @@ impl SyncWorld {
             .await
             .expect("person's Planner task");
         created["value"][0]["id"].as_str().expect("id").to_owned()
-    }
-
-    pub async fn person_deletes_planner(&self, task_id: &str) {
-        self.control
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/planner/tasks/{task_id}"),
-                None,
-            )
-            .await
-            .expect("person's Planner delete");
     }
 }
 

@@ -167,14 +167,7 @@ impl WebhookRig {
 
     /// Asks the emulator to send a lifecycle notification for the rig's subscription.
     pub async fn send_lifecycle(&self, event: &str) {
-        self.control
-            .call(
-                reqwest::Method::POST,
-                &format!("/subscriptions/{}/lifecycle", self.subscription.id),
-                Some(&json!({ "event": event })),
-            )
-            .await
-            .expect("a lifecycle notification sent");
+        self.send_lifecycle_of(&self.subscription.id, event).await;
     }
 
     /// Sends a lifecycle event and takes the hints it became, once the emulator has answered

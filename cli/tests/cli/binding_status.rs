@@ -183,15 +183,7 @@ async fn status_shows_the_guard_and_approve_deletions_lets_the_next_sweep_send_t
 
     // 12 of the 20 tasks vanish from the plan at once: the sweep stops and reports.
     for id in &ids[..12] {
-        world
-            .control
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/planner/tasks/{id}"),
-                None,
-            )
-            .await
-            .expect("delete");
+        world.person_deletes_planner(id).await;
     }
     due_now(&world, "p-guard").await;
     let report = world.tick().await;

@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use crate::graph_support::Env;
-use tasksync::graph::models::NewPlannerTask;
 use tasksync::graph::{BatchRequest, GraphError};
 
 #[tokio::test]
@@ -13,16 +12,8 @@ async fn mixed_results_come_back_per_item() {
     let env = Env::default().await;
     let client = env.client();
     let plan = env.new_plan().await;
-    let a = client
-        .planner()
-        .create_task(&NewPlannerTask::new(&plan, "a"))
-        .await
-        .unwrap();
-    let b = client
-        .planner()
-        .create_task(&NewPlannerTask::new(&plan, "b"))
-        .await
-        .unwrap();
+    let a = env.new_planner_task(&client, &plan, "a").await;
+    let b = env.new_planner_task(&client, &plan, "b").await;
     // b's details are throttled once, with a 1 s Retry-After.
     env.add_fault(serde_json::json!({
         "method": "GET", "path": format!("/planner/tasks/{}/details", b.id), "status": 429,
@@ -67,11 +58,7 @@ async fn throttled_items_past_the_deadline_come_back_throttled() {
     let env = Env::default().await;
     let client = env.client();
     let plan = env.new_plan().await;
-    let a = client
-        .planner()
-        .create_task(&NewPlannerTask::new(&plan, "a"))
-        .await
-        .unwrap();
+    let a = env.new_planner_task(&client, &plan, "a").await;
     env.add_fault(serde_json::json!({
         "method": "GET", "path": "/planner/tasks/{task_id}/details", "status": 429,
         "retry_after_secs": 60

@@ -109,17 +109,7 @@ async fn listing_follows_every_page() {
     let client = env.client();
     let user = env.user();
     let list = env.new_todo_list(&client, "Many").await;
-    for i in 0..10 {
-        client
-            .todo()
-            .create_task(
-                &user,
-                &list,
-                &NewTodoTask::for_local_task(&format!("l{i}"), format!("t{i}")),
-            )
-            .await
-            .unwrap();
-    }
+    env.new_todo_tasks(&client, &list, 10).await;
     let all = client.todo().list_tasks(&user, &list).await.unwrap();
     assert_eq!(all.len(), 10);
     assert!(
@@ -134,19 +124,12 @@ async fn delta_rounds_resume_and_report_removals() {
     let client = env.client();
     let user = env.user();
     let list = env.new_todo_list(&client, "Delta").await;
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        let t = client
-            .todo()
-            .create_task(
-                &user,
-                &list,
-                &NewTodoTask::for_local_task(&format!("l{i}"), format!("t{i}")),
-            )
-            .await
-            .unwrap();
-        ids.push(t.id);
-    }
+    let ids: Vec<String> = env
+        .new_todo_tasks(&client, &list, 5)
+        .await
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
     let first = client.todo().delta(&user, &list, None).await.unwrap();
     let upserts = first
         .changes

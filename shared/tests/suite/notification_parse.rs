@@ -11,6 +11,8 @@ use tasksync::notification::{
     parse_item,
 };
 
+use crate::webhook_support::NOTIFICATION_FIELDS as FIELDS;
+
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
         "{}/tests/fixtures/webhook/{name}",
@@ -141,27 +143,22 @@ fn judges_items_one_by_one() {
 
 #[test]
 fn refuses_bodies_that_are_not_collections() {
-    assert_eq!(parse_collection(b"").unwrap_err(), CollectionError::NotJson);
-    assert_eq!(
-        parse_collection(b"{").unwrap_err(),
-        CollectionError::NotJson
-    );
-    assert_eq!(
-        parse_collection(b"\"x\"").unwrap_err(),
-        CollectionError::NotAnObject
-    );
-    assert_eq!(
-        parse_collection(b"{}").unwrap_err(),
-        CollectionError::MissingValue
-    );
-    assert_eq!(
-        parse_collection(b"{\"value\":null}").unwrap_err(),
-        CollectionError::MissingValue
-    );
-    assert_eq!(
-        parse_collection(b"{\"value\":\"x\"}").unwrap_err(),
-        CollectionError::ValueNotArray
-    );
+    let refused: [(&[u8], CollectionError); 6] = [
+        (b"", CollectionError::NotJson),
+        (b"{", CollectionError::NotJson),
+        (b"\"x\"", CollectionError::NotAnObject),
+        (b"{}", CollectionError::MissingValue),
+        (b"{\"value\":null}", CollectionError::MissingValue),
+        (b"{\"value\":\"x\"}", CollectionError::ValueNotArray),
+    ];
+    for (body, error) in refused {
+        assert_eq!(
+            parse_collection(body).unwrap_err(),
+            error,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
     assert!(parse_collection(b"{\"value\":[]}").unwrap().is_empty());
 }
 
@@ -224,17 +221,6 @@ fn valid_lifecycle() -> Value {
         "tenantId": "tenant"
     })
 }
-
-const FIELDS: &[&str] = &[
-    "subscriptionId",
-    "subscriptionExpirationDateTime",
-    "clientState",
-    "changeType",
-    "lifecycleEvent",
-    "resource",
-    "tenantId",
-    "resourceData",
-];
 
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![

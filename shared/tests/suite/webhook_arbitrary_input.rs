@@ -48,16 +48,7 @@ const DOCUMENTED: &[u16] = &[200, 202, 400, 404, 405, 413, 500, 503];
 
 fn item_strategy() -> impl Strategy<Value = Value> {
     let real = change(SUB, SECRET, TENANT, FIXTURE_TASK);
-    let field = prop::sample::select(vec![
-        "subscriptionId",
-        "subscriptionExpirationDateTime",
-        "clientState",
-        "changeType",
-        "lifecycleEvent",
-        "resource",
-        "tenantId",
-        "resourceData",
-    ]);
+    let field = prop::sample::select(NOTIFICATION_FIELDS.to_vec());
     let replacement = prop_oneof![
         Just(Value::Null),
         any::<i64>().prop_map(Value::from),

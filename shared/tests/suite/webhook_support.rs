@@ -26,6 +26,18 @@ pub const TENANT: &str = "84bd8158-6d4d-4958-8b9f-9d6445542f95";
 pub const BINDING: &str = "binding-todo-1";
 pub const FIXTURE_TASK: &str = "AAMkADI5MWYxLWE3ZjQtNGQ1NS04NmM3LTEwODk4BGAAAA==";
 
+/// Every top-level field a notification item can carry.
+pub const NOTIFICATION_FIELDS: &[&str] = &[
+    "subscriptionId",
+    "subscriptionExpirationDateTime",
+    "clientState",
+    "changeType",
+    "lifecycleEvent",
+    "resource",
+    "tenantId",
+    "resourceData",
+];
+
 // ---------------------------------------------------------------- port doubles
 
 #[derive(Default)]

@@ -57,14 +57,8 @@ async fn a_planner_task_changed_by_a_person_becomes_a_hint_after_a_sweep() {
     let (binding, ids) = synced_plan(&world, "p-edit", 10).await;
     // A person renames a task in the Planner app: no notification exists for Planner.
     world
-        .control
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/planner/tasks/{}", ids[3]),
-            Some(&json!({ "title": "renamed by a person" })),
-        )
-        .await
-        .expect("edit");
+        .person_edits_planner(&ids[3], json!({ "title": "renamed by a person" }))
+        .await;
     let report = next_sweep(&world).await;
     assert_eq!(report.hints_enqueued, 1, "{report:?}");
     assert_eq!(
@@ -84,14 +78,8 @@ async fn a_description_edit_in_the_task_details_is_caught() {
     let world = SchedulerWorld::start().await;
     let (binding, ids) = synced_plan(&world, "p-details", 5).await;
     world
-        .control
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/planner/tasks/{}/details", ids[1]),
-            Some(&json!({ "description": "notes added in Planner" })),
-        )
-        .await
-        .expect("details edit");
+        .person_edits_planner_details(&ids[1], json!({ "description": "notes added in Planner" }))
+        .await;
     next_sweep(&world).await;
     assert_eq!(
         sorted(world.drain_hints().await),
@@ -101,14 +89,8 @@ async fn a_description_edit_in_the_task_details_is_caught() {
     // ETag may not move): still caught, by the details ETag.
     world.record_plan_as_synced(&binding).await;
     world
-        .control
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/planner/tasks/{}/details", ids[1]),
-            Some(&json!({ "description": "edited again" })),
-        )
-        .await
-        .expect("details edit");
+        .person_edits_planner_details(&ids[1], json!({ "description": "edited again" }))
+        .await;
     next_sweep(&world).await;
     assert_eq!(
         sorted(world.drain_hints().await),
@@ -168,14 +150,8 @@ async fn an_unchanged_plan_reads_no_mapping_until_the_full_compare_interval_has_
     );
     // A person's edit changes the listing, so the next sweep compares and hints it.
     world
-        .control
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/planner/tasks/{}", ids[5]),
-            Some(&json!({ "percentComplete": 50 })),
-        )
-        .await
-        .expect("edit");
+        .person_edits_planner(&ids[5], json!({ "percentComplete": 50 }))
+        .await;
     let changed = next_sweep(&world).await;
     assert_eq!((changed.sweeps_compared, changed.hints_enqueued), (1, 1));
     assert_eq!(
@@ -270,15 +246,7 @@ async fn the_guard_stops_a_mass_deletion_until_an_operator_approves_it() {
 
     // A few deletions pass.
     for id in &ids[..3] {
-        world
-            .control
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/planner/tasks/{id}"),
-                None,
-            )
-            .await
-            .expect("delete");
+        world.person_deletes_planner(id).await;
     }
     let report = next_sweep(&world).await;
     assert_eq!(report.deletions_withheld, 0, "{report:?}");
@@ -308,15 +276,7 @@ async fn the_guard_stops_a_mass_deletion_until_an_operator_approves_it() {
 
     // Then 12 of the remaining 17 vanish at once: stopped and reported.
     for id in &ids[3..15] {
-        world
-            .control
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/planner/tasks/{id}"),
-                None,
-            )
-            .await
-            .expect("delete");
+        world.person_deletes_planner(id).await;
     }
     let report = next_sweep(&world).await;
     assert_eq!(report.deletions_withheld, 12, "{report:?}");
@@ -368,14 +328,8 @@ async fn a_run_stops_before_its_deadline_and_the_next_run_takes_the_rest_oldest_
     }
     // Slow Graph: each listing takes 300 ms, so a 3 s run cannot do 30 bindings.
     world
-        .control
-        .call(
-            reqwest::Method::POST,
-            "/faults",
-            Some(&json!({ "path_prefix": "/planner/plans/", "latency_ms": 300 })),
-        )
-        .await
-        .expect("latency");
+        .add_fault(json!({ "path_prefix": "/planner/plans/", "latency_ms": 300 }))
+        .await;
     let now = world.now().await;
     let started = Instant::now();
     let ctx = RunContext::new(now, Instant::now() + Duration::from_secs(3));
@@ -390,11 +344,7 @@ async fn a_run_stops_before_its_deadline_and_the_next_run_takes_the_rest_oldest_
         30,
         "{first:?}"
     );
-    world
-        .control
-        .call(reqwest::Method::DELETE, "/faults", None)
-        .await
-        .expect("faults cleared");
+    world.clear_faults().await;
     let second = world.tick_at(now).await;
     assert_eq!(
         second.bindings_swept, first.bindings_left_for_next_run,
@@ -417,21 +367,10 @@ async fn a_todo_safety_net_round_finds_a_lost_change_and_starts_over_when_the_de
     world.drain_hints().await;
 
     // A lost notification: the safety-net delta round finds the change.
-    world
-        .control
-        .call(
-            reqwest::Method::POST,
-            "/delivery/faults",
-            Some(&json!({ "drop_next": 1 })),
-        )
-        .await
-        .expect("drop");
-    let lost = world
-        .control
-        .create_todo_task(&binding.remote_container_id, &json!({ "title": "lost" }))
-        .await
-        .expect("task");
-    let lost_id = graph_emulator::control_client::id_of(&lost, "task").expect("id");
+    world.drop_next_deliveries(1).await;
+    let lost_id = world
+        .person_creates_todo_task(&binding.remote_container_id, &json!({ "title": "lost" }))
+        .await;
     let report = next_sweep(&world).await;
     assert_eq!(report.bindings_swept, 1, "{report:?}");
     assert_eq!(

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use graph_emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::Value;
+use tasksync::graph::models::{NewPlannerTask, NewTodoTask, PlannerTask, TodoTask};
 use tasksync::graph::{GraphClient, GraphSettings, HttpOptions, RetryPolicy, Secret, http_client};
 
 pub struct Env {
@@ -140,5 +141,42 @@ impl Env {
             )
             .await;
         resp["id"].as_str().expect("plan id").to_owned()
+    }
+
+    /// `count` To Do tasks `t0`, `t1`, ... (local ids `l0`, ...) created through the client.
+    pub async fn new_todo_tasks(
+        &self,
+        client: &GraphClient,
+        list: &str,
+        count: usize,
+    ) -> Vec<TodoTask> {
+        let mut created = Vec::new();
+        for i in 0..count {
+            let task = client
+                .todo()
+                .create_task(
+                    &self.user(),
+                    list,
+                    &NewTodoTask::for_local_task(&format!("l{i}"), format!("t{i}")),
+                )
+                .await
+                .expect("a To Do task");
+            created.push(task);
+        }
+        created
+    }
+
+    /// A Planner task in `plan`, created through the client.
+    pub async fn new_planner_task(
+        &self,
+        client: &GraphClient,
+        plan: &str,
+        title: &str,
+    ) -> PlannerTask {
+        client
+            .planner()
+            .create_task(&NewPlannerTask::new(plan, title))
+            .await
+            .expect("a Planner task")
     }
 }

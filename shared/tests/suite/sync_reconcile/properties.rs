@@ -104,6 +104,7 @@ fn local_with(base: &LocalTask, fields: &FieldMap, version: u64) -> LocalTask {
     t
 }
 
+#[derive(Debug)]
 struct Case {
     binding: Binding,
     rules: SideRules,
@@ -177,11 +178,9 @@ fn apply(c: &Case, plan: &Plan) -> (LocalTask, RemoteTask, Mapping) {
     (local, remote, mapping)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    #[test]
-    fn applying_the_plan_then_reconciling_again_is_nothing(
+prop_compose! {
+    /// A binding of any kind and policy, and a task edited on either side or both.
+    fn any_case()(
         kind in kind_strategy(),
         policy in policy_strategy(),
         original in task_strategy(),
@@ -189,8 +188,18 @@ proptest! {
         remote_edit in task_strategy(),
         local_mask in prop::collection::vec(any::<bool>(), 10),
         remote_mask in prop::collection::vec(any::<bool>(), 10),
+    ) -> Case {
+        case(kind, policy, original, local_edit, remote_edit, local_mask, remote_mask)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn applying_the_plan_then_reconciling_again_is_nothing(
+        c in any_case(),
     ) {
-        let c = case(kind, policy, original, local_edit, remote_edit, local_mask, remote_mask);
         let plan = reconcile(&c.binding, &c.rules, LocalSide::Present(&c.local), Some(&c.remote), Some(&c.mapping));
         let (local, remote, mapping) = apply(&c, &plan);
         let again = reconcile(&c.binding, &c.rules, LocalSide::Present(&local), Some(&remote), Some(&mapping));
@@ -204,15 +213,8 @@ proptest! {
 
     #[test]
     fn a_one_sided_change_is_never_lost(
-        kind in kind_strategy(),
-        policy in policy_strategy(),
-        original in task_strategy(),
-        local_edit in task_strategy(),
-        remote_edit in task_strategy(),
-        local_mask in prop::collection::vec(any::<bool>(), 10),
-        remote_mask in prop::collection::vec(any::<bool>(), 10),
+        c in any_case(),
     ) {
-        let c = case(kind, policy, original, local_edit, remote_edit, local_mask, remote_mask);
         let plan = reconcile(&c.binding, &c.rules, LocalSide::Present(&c.local), Some(&c.remote), Some(&c.mapping));
         let (local, remote, _) = apply(&c, &plan);
         let before = local_fields(&c.local);

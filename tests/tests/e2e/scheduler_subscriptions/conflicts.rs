@@ -58,12 +58,9 @@ async fn a_todo_change_is_enqueued(
     let delivered = world.control.delivery_stats().await.expect("stats")["delivered"]
         .as_u64()
         .unwrap_or(0);
-    let task = world
-        .control
-        .create_todo_task(&binding.remote_container_id, &json!({ "title": title }))
-        .await
-        .expect("task");
-    let task_id = graph_emulator::control_client::id_of(&task, "task").expect("id");
+    let task_id = world
+        .person_creates_todo_task(&binding.remote_container_id, &json!({ "title": title }))
+        .await;
     wait_until_delivered(world, delivered + 1).await;
     world.drain_hints().await.iter().any(|h| {
         matches!(h, Hint::RemoteTodoTask { binding_id, task_id: t }

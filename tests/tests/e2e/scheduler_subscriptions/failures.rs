@@ -44,14 +44,8 @@ async fn a_subscription_refused_for_a_missing_permission_is_reported_and_retried
     let world = SchedulerWorld::start().await;
     // The app registration lacks the permission: Graph answers 403 accessDenied.
     world
-        .control
-        .call(
-            reqwest::Method::POST,
-            "/faults",
-            Some(&json!({ "method": "POST", "path": "/subscriptions", "status": 403 })),
-        )
-        .await
-        .expect("fault");
+        .add_fault(json!({ "method": "POST", "path": "/subscriptions", "status": 403 }))
+        .await;
     let binding = world.todo_binding("b-denied").await;
 
     let report = world.tick().await;
@@ -72,11 +66,7 @@ async fn a_subscription_refused_for_a_missing_permission_is_reported_and_retried
 
     // An administrator grants the permission; the next attempt after the backoff succeeds and
     // the failure is cleared.
-    world
-        .control
-        .call(reqwest::Method::DELETE, "/faults", None)
-        .await
-        .expect("clear faults");
+    world.clear_faults().await;
     world.advance_clock(61).await;
     let report = world.tick().await;
     assert_eq!(report.subscriptions_created, 1, "{report:?}");
@@ -100,37 +90,15 @@ async fn a_missed_event_triggers_a_delta_resync_that_finds_the_lost_change() {
     }
     world.tick().await;
     world.record_todo_list_as_synced(&binding).await;
-    let sub_id = schedule(&world, &binding.id)
-        .await
-        .subscription_id
-        .expect("subscription");
+    let sub_id = subscription_id(&world, &binding.id).await;
     world.drain_hints().await;
 
     // A change whose notification is lost, then Graph says notifications were missed.
-    world
-        .control
-        .call(
-            reqwest::Method::POST,
-            "/delivery/faults",
-            Some(&json!({ "drop_next": 1 })),
-        )
-        .await
-        .expect("drop fault");
-    let lost = world
-        .control
-        .create_todo_task(&binding.remote_container_id, &json!({ "title": "lost" }))
-        .await
-        .expect("task");
-    let lost_id = graph_emulator::control_client::id_of(&lost, "task").expect("id");
-    world
-        .control
-        .call(
-            reqwest::Method::POST,
-            &format!("/subscriptions/{sub_id}/lifecycle"),
-            Some(&json!({ "event": "missed" })),
-        )
-        .await
-        .expect("lifecycle");
+    world.drop_next_deliveries(1).await;
+    let lost_id = world
+        .person_creates_todo_task(&binding.remote_container_id, &json!({ "title": "lost" }))
+        .await;
+    world.send_lifecycle_of(&sub_id, "missed").await;
     let hints = world
         .wait_for_hint(Duration::from_secs(10), |h| {
             matches!(h, Hint::ResyncBinding { .. })

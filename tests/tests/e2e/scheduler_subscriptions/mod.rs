@@ -30,3 +30,11 @@ async fn schedule(world: &SchedulerWorld, binding_id: &str) -> BindingSchedule {
         .expect("store")
         .expect("schedule exists")
 }
+
+/// The subscription the binding's schedule records.
+async fn subscription_id(world: &SchedulerWorld, binding_id: &str) -> String {
+    schedule(world, binding_id)
+        .await
+        .subscription_id
+        .expect("subscription")
+}

@@ -67,10 +67,7 @@ async fn a_deleted_subscription_is_recreated_through_a_real_handshake() {
     let world = SchedulerWorld::start().await;
     let binding = world.todo_binding("b-gone").await;
     world.tick().await;
-    let old = schedule(&world, &binding.id)
-        .await
-        .subscription_id
-        .expect("subscription");
+    let old = subscription_id(&world, &binding.id).await;
 
     // Someone deletes it on Graph's side; nothing tells us. At renewal time Graph says 404.
     world
@@ -83,10 +80,7 @@ async fn a_deleted_subscription_is_recreated_through_a_real_handshake() {
     world.advance_clock(lifetime * 2 / 3 + 60).await;
     let report = world.tick().await;
     assert_eq!(report.subscriptions_created, 1, "{report:?}");
-    let new = schedule(&world, &binding.id)
-        .await
-        .subscription_id
-        .expect("subscription");
+    let new = subscription_id(&world, &binding.id).await;
     assert_ne!(new, old);
     let held = world.emulator_subscriptions().await;
     assert_eq!(held.len(), 1);
@@ -103,15 +97,7 @@ async fn a_deleted_subscription_is_recreated_through_a_real_handshake() {
 
     // Graph removes it and says so (lifecycle subscriptionRemoved): the webhook turns that into
     // a recreate hint, and the entry point the worker calls recreates it and resyncs.
-    world
-        .control
-        .call(
-            reqwest::Method::POST,
-            &format!("/subscriptions/{new}/lifecycle"),
-            Some(&json!({ "event": "subscriptionRemoved" })),
-        )
-        .await
-        .expect("lifecycle event");
+    world.send_lifecycle_of(&new, "subscriptionRemoved").await;
     let hints = world
         .wait_for_hint(Duration::from_secs(10), |h| {
             matches!(h, Hint::RecreateSubscription { .. })
@@ -131,10 +117,7 @@ async fn a_deleted_subscription_is_recreated_through_a_real_handshake() {
         matches!(outcome.sweep, Some(Ok(ref s)) if s.full),
         "{outcome:?}"
     );
-    let newest = schedule(&world, &binding.id)
-        .await
-        .subscription_id
-        .expect("subscription");
+    let newest = subscription_id(&world, &binding.id).await;
     assert_ne!(newest, new);
     assert_eq!(world.emulator_subscriptions().await.len(), 1);
     world.stack.emulator.shutdown();
@@ -145,20 +128,11 @@ async fn a_refused_renewal_is_replaced_make_before_break_and_the_binding_is_neve
     let world = SchedulerWorld::start().await;
     let binding = world.todo_binding("b-refused").await;
     world.tick().await;
-    let old = schedule(&world, &binding.id)
-        .await
-        .subscription_id
-        .expect("subscription");
+    let old = subscription_id(&world, &binding.id).await;
     // Renewals are refused app-only (docs/graph-behaviour.md §1.2 DISCREPANCY).
     world
-        .control
-        .call(
-            reqwest::Method::POST,
-            "/faults",
-            Some(&json!({ "method": "PATCH", "path": "/subscriptions/{id}", "status": 403 })),
-        )
-        .await
-        .expect("fault");
+        .add_fault(json!({ "method": "PATCH", "path": "/subscriptions/{id}", "status": 403 }))
+        .await;
     let lifetime = world.settings.subscription_lifetime.num_seconds();
     world.advance_clock(lifetime * 2 / 3 + 60).await;
     let report = world.tick().await;

@@ -242,10 +242,7 @@ async fn a_409_on_every_attempt_is_bounded_and_the_message_is_retried_not_lost()
     );
 
     // Planner accepts again; the same message, delivered again, lands the edit.
-    w.control
-        .call(reqwest::Method::DELETE, "/faults", None)
-        .await
-        .expect("faults cleared");
+    w.clear_faults().await;
     let outcome = handle_message(&body, &worker).await.expect("synced");
     assert!(
         matches!(outcome, tasksync::worker::MessageOutcome::Synced(_)),

@@ -83,10 +83,7 @@ async fn a_503_on_every_details_write_of_a_create_is_retried_and_the_next_delive
     let remote_id = assert_one_unmarked_task(&w, &b).await;
 
     // Planner answers again; the message comes back (here: the same hint, sent again).
-    w.control
-        .call(reqwest::Method::DELETE, "/faults", None)
-        .await
-        .expect("faults cleared");
+    w.clear_faults().await;
     w.send(w.pipe_hint("ops", "X-1")).await;
     let cost = measured(
         &w,
@@ -112,10 +109,7 @@ async fn a_crash_between_the_planner_post_and_its_details_write_leaves_one_task(
     // there: after the POST and the record of its id, before the marker.
     let rule = json!({"method": "GET", "path": "/planner/tasks/{task_id}/details",
                       "latency_ms": 25_000, "times": 1});
-    w.control
-        .call(reqwest::Method::POST, "/faults", Some(&rule))
-        .await
-        .expect("latency rule");
+    w.add_fault(rule).await;
 
     let task = rich_task("X-1");
     w.app_writes(&task).await;

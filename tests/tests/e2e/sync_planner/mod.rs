@@ -36,6 +36,32 @@ fn report(scenario: &str, calls: u64, writes: u64) {
     println!("GRAPH-CALLS planner | {scenario} | {calls} | {writes}");
 }
 
+/// A resync of the binding, as the sweep sends it.
+fn resync_hint(b: &Binding) -> Hint {
+    Hint::ResyncBinding {
+        binding_id: b.id.clone(),
+        reason: "sweep".into(),
+    }
+}
+
+/// What delivering one hint costs in Graph calls and writes.
+async fn hint_cost(w: &SyncWorld, scenario: &str, hint: Hint) -> (u64, u64) {
+    measured(w, scenario, async {
+        w.send(hint).await;
+        w.drain().await;
+    })
+    .await
+}
+
+/// [`hint_cost`] of a hint whose delivery must not fail.
+async fn clean_hint_cost(w: &SyncWorld, scenario: &str, hint: Hint) -> (u64, u64) {
+    measured(w, scenario, async {
+        w.send(hint).await;
+        assert_eq!(w.drain().await.failed, 0);
+    })
+    .await
+}
+
 async fn measured<F: std::future::Future<Output = ()>>(
     w: &SyncWorld,
     scenario: &str,
@@ -55,10 +81,7 @@ async fn inject(w: &SyncWorld, method: &str, path: &str, status: u16, times: Opt
     if let Some(n) = times {
         rule["times"] = json!(n);
     }
-    w.control
-        .call(reqwest::Method::POST, "/faults", Some(&rule))
-        .await
-        .expect("fault rule");
+    w.add_fault(rule).await;
 }
 
 /// How the emulator answered a route, by status, as its own counters saw it (every client).

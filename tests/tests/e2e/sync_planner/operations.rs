@@ -41,10 +41,11 @@ async fn create_update_complete_reopen_and_delete_on_each_side() {
     let marker = serde_json::to_string(&d["references"]).unwrap();
     assert!(marker.contains("tasksync"), "{marker}");
 
-    let cost = measured(&w, "sweep hint, nothing changed (echo)", async {
-        w.send(planner_hint(&b.id, &remote_id)).await;
-        w.drain().await;
-    })
+    let cost = hint_cost(
+        &w,
+        "sweep hint, nothing changed (echo)",
+        planner_hint(&b.id, &remote_id),
+    )
     .await;
     assert_eq!(cost, (2, 0));
 
@@ -59,10 +60,11 @@ async fn create_update_complete_reopen_and_delete_on_each_side() {
         json!({"description": "Model X300", "checklist": {"c1": {"@odata.type": "microsoft.graph.plannerChecklistItem", "isChecked": true}}}),
     )
     .await;
-    let cost = measured(&w, "remote task + details edit → local", async {
-        w.send(planner_hint(&b.id, &remote_id)).await;
-        w.drain().await;
-    })
+    let cost = hint_cost(
+        &w,
+        "remote task + details edit → local",
+        planner_hint(&b.id, &remote_id),
+    )
     .await;
     assert_eq!(cost, (2, 0));
     let local = w.local("ops", "P-1").await.unwrap();
@@ -139,21 +141,13 @@ async fn create_update_complete_reopen_and_delete_on_each_side() {
             json!({"title": "Label the cables", "percentComplete": 50}),
         )
         .await;
-    let cost = measured(&w, "remote create → local", async {
-        w.send(planner_hint(&b.id, &born)).await;
-        w.drain().await;
-    })
-    .await;
+    let cost = hint_cost(&w, "remote create → local", planner_hint(&b.id, &born)).await;
     assert_eq!(cost, (2, 0));
     let local = w.local("ops", &born).await.unwrap();
     assert_eq!(local.title, "Label the cables");
     assert_eq!(local.status, TaskStatus::InProgress);
     w.person_deletes_planner(&born).await;
-    let cost = measured(&w, "remote delete → local", async {
-        w.send(planner_hint(&b.id, &born)).await;
-        w.drain().await;
-    })
-    .await;
+    let cost = hint_cost(&w, "remote delete → local", planner_hint(&b.id, &born)).await;
     assert_eq!(cost, (1, 0));
     assert!(w.local("ops", &born).await.unwrap().deleted);
     assert!(w.planner_tasks(&b).await.is_empty());
@@ -277,17 +271,11 @@ async fn a_resync_of_a_plan_pairs_both_sides_once() {
     w.app_writes(&app_task("ops", "L-1", "From the app")).await;
     // The application's write reaches the worker first (its own hint), then the resync.
     w.drain().await;
-    let resync = Hint::ResyncBinding {
-        binding_id: b.id.clone(),
-        reason: "sweep".into(),
-    };
-    let cost = measured(
+    let resync = resync_hint(&b);
+    let cost = clean_hint_cost(
         &w,
         "first resync: 3 Planner + 1 local task (1 completed)",
-        async {
-            w.send(resync.clone()).await;
-            assert_eq!(w.drain().await.failed, 0);
-        },
+        resync.clone(),
     )
     .await;
     assert_eq!(
@@ -303,11 +291,7 @@ async fn a_resync_of_a_plan_pairs_both_sides_once() {
     assert_eq!(titles.len(), 4, "{titles:?}");
     let local = w.local("ops", &with_details).await.expect("imported");
     assert_eq!(local.notes, "details travel too");
-    let cost = measured(&w, "resync with nothing changed", async {
-        w.send(resync.clone()).await;
-        w.drain().await;
-    })
-    .await;
+    let cost = hint_cost(&w, "resync with nothing changed", resync.clone()).await;
     assert_eq!(cost, (1, 0), "one listing with details, no write");
     w.stack.emulator.shutdown();
 }

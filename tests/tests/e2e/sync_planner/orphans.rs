@@ -12,10 +12,7 @@ use super::*;
 async fn lose_the_next_post_answer(w: &SyncWorld) {
     let rule = json!({"method": "POST", "path": "/planner/tasks", "status": 504,
                       "after_handler": true, "times": 1});
-    w.control
-        .call(reqwest::Method::POST, "/faults", Some(&rule))
-        .await
-        .expect("lost-answer rule");
+    w.add_fault(rule).await;
 }
 
 /// The application writes [`rich_task`] "X-1"; Planner creates it but the answer is lost. The
@@ -184,13 +181,10 @@ async fn a_sweep_hint_for_the_orphan_imports_nothing_and_the_retry_adopts_it() {
     let orphan = a_create_whose_answer_was_lost(&w, &b).await;
 
     // The scheduler's sweep meets the unmarked task first.
-    let cost = measured(
+    let cost = clean_hint_cost(
         &w,
         "sweep hint for an orphan of our create (not imported)",
-        async {
-            w.send(planner_hint(&b.id, &orphan)).await;
-            assert_eq!(w.drain().await.failed, 0);
-        },
+        planner_hint(&b.id, &orphan),
     )
     .await;
     assert_eq!(cost, (2, 0), "task and details read, nothing written");
@@ -264,20 +258,14 @@ async fn a_resync_leaves_a_fresh_create_alone_and_adopts_the_orphan_of_a_stale_o
     let w = SyncWorld::start().await;
     let b = w.planner_binding("b-lost-answer-resync", "ops").await;
     let orphan = a_create_whose_answer_was_lost(&w, &b).await;
-    let resync = Hint::ResyncBinding {
-        binding_id: b.id.clone(),
-        reason: "sweep".into(),
-    };
+    let resync = resync_hint(&b);
 
     // Within the claim's patience the create may still be running elsewhere: the resync
     // neither creates for it nor imports its orphan.
-    let cost = measured(
+    let cost = clean_hint_cost(
         &w,
         "resync during a create's patience (orphan left)",
-        async {
-            w.send(resync.clone()).await;
-            assert_eq!(w.drain().await.failed, 0);
-        },
+        resync.clone(),
     )
     .await;
     assert_eq!(cost, (1, 0), "one listing, nothing written");

@@ -60,19 +60,13 @@ async fn a_404_after_the_todo_post_is_the_task_not_the_list_and_opens_no_breaker
     let b = w.todo_binding("b-404-item", "errands").await;
     // The first checklist-item POST of the create answers 404, as when a person deletes the new
     // task seconds after it appeared.
-    w.control
-        .call(
-            reqwest::Method::POST,
-            "/faults",
-            Some(&json!({
-                "method": "POST",
-                "path": "/users/{id}/todo/lists/{list_id}/tasks/{task_id}/checklistItems",
-                "status": 404,
-                "times": 1
-            })),
-        )
-        .await
-        .expect("fault");
+    w.add_fault(json!({
+        "method": "POST",
+        "path": "/users/{id}/todo/lists/{list_id}/tasks/{task_id}/checklistItems",
+        "status": 404,
+        "times": 1
+    }))
+    .await;
     let mut task = app_task("errands", "E-1", "Renew the parking permit");
     task.checklist = vec![item("c1", "Photo", false)];
     w.app_writes(&task).await;

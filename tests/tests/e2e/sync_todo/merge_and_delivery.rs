@@ -121,17 +121,11 @@ async fn throttled_then_successful_loses_nothing() {
     let remote_id = w.mapping("team", "Q-1").await.unwrap().remote_id.unwrap();
 
     // Every PATCH attempt of the client's retry budget is throttled with Retry-After: 1.
-    w.control
-        .call(
-            reqwest::Method::POST,
-            "/faults",
-            Some(
-                &json!({"method": "PATCH", "path_prefix": "/users/", "status": 429,
-                         "retry_after_secs": 1, "times": 4}),
-            ),
-        )
-        .await
-        .unwrap();
+    w.add_fault(
+        json!({"method": "PATCH", "path_prefix": "/users/", "status": 429,
+                       "retry_after_secs": 1, "times": 4}),
+    )
+    .await;
     let mut edited = task.clone();
     edited.title = "After".into();
     w.app_writes(&edited).await;
