@@ -2,6 +2,7 @@
 //! scheduler and webhook harnesses built on it, for the end-to-end tests.
 
 pub mod adapter_contract;
+pub mod apigw;
 pub mod aws;
 pub mod moto;
 pub mod scheduler_harness;

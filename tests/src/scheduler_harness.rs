@@ -139,21 +139,27 @@ impl SchedulerWorld {
     /// Records every task of the plan as synced, with its current ETags, the way the reconcile
     /// engine's mapping items carry them (docs/scheduler.md "What the mapping must carry").
     pub async fn record_plan_as_synced(&self, binding: &Binding) -> Vec<String> {
-        let tasks = self
-            .graph
+        let entries = self.plan_etags(binding).await;
+        self.record_mappings(binding, &entries).await;
+        entries.into_iter().map(|(id, _, _)| id).collect()
+    }
+
+    /// Every task of the plan with its ETag and its details' ETag, as Graph lists them now.
+    pub async fn plan_etags(
+        &self,
+        binding: &Binding,
+    ) -> Vec<(String, Option<String>, Option<String>)> {
+        self.graph
             .planner()
             .list_plan_tasks_with_details(&binding.remote_container_id)
             .await
-            .expect("listing");
-        let entries: Vec<(String, Option<String>, Option<String>)> = tasks
+            .expect("listing")
             .into_iter()
             .map(|t| {
                 let details = t.details.as_ref().and_then(|d| d.etag.clone());
                 (t.id, t.etag, details)
             })
-            .collect();
-        self.record_mappings(binding, &entries).await;
-        entries.into_iter().map(|(id, _, _)| id).collect()
+            .collect()
     }
 
     /// Many mapping items, 25 per `BatchWriteItem` (seeding large plans fast).

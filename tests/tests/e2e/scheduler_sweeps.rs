@@ -26,6 +26,14 @@ fn planner_hints(binding: &Binding, ids: &[&str]) -> Vec<Hint> {
     hints
 }
 
+/// The queue holds exactly the hints for these Planner tasks of the binding (in any order).
+async fn assert_hints_for(world: &SchedulerWorld, binding: &Binding, ids: &[&str]) {
+    assert_eq!(
+        sorted(world.drain_hints().await),
+        planner_hints(binding, ids)
+    );
+}
+
 fn sorted(mut hints: Vec<Hint>) -> Vec<Hint> {
     hints.sort_by_key(|h| format!("{h:?}"));
     hints
@@ -61,10 +69,7 @@ async fn a_planner_task_changed_by_a_person_becomes_a_hint_after_a_sweep() {
         .await;
     let report = next_sweep(&world).await;
     assert_eq!(report.hints_enqueued, 1, "{report:?}");
-    assert_eq!(
-        sorted(world.drain_hints().await),
-        planner_hints(&binding, &[&ids[3]])
-    );
+    assert_hints_for(&world, &binding, &[&ids[3]]).await;
     // Until the worker syncs it (and records the new ETag), each sweep finds it again; a
     // sweep never loses a change.
     let again = next_sweep(&world).await;
@@ -81,10 +86,7 @@ async fn a_description_edit_in_the_task_details_is_caught() {
         .person_edits_planner_details(&ids[1], json!({ "description": "notes added in Planner" }))
         .await;
     next_sweep(&world).await;
-    assert_eq!(
-        sorted(world.drain_hints().await),
-        planner_hints(&binding, &[&ids[1]])
-    );
+    assert_hints_for(&world, &binding, &[&ids[1]]).await;
     // A second edit of the description only (hasDescription stays true, so the task's own
     // ETag may not move): still caught, by the details ETag.
     world.record_plan_as_synced(&binding).await;
@@ -92,10 +94,7 @@ async fn a_description_edit_in_the_task_details_is_caught() {
         .person_edits_planner_details(&ids[1], json!({ "description": "edited again" }))
         .await;
     next_sweep(&world).await;
-    assert_eq!(
-        sorted(world.drain_hints().await),
-        planner_hints(&binding, &[&ids[1]])
-    );
+    assert_hints_for(&world, &binding, &[&ids[1]]).await;
     world.stack.emulator.shutdown();
 }
 
@@ -154,10 +153,7 @@ async fn an_unchanged_plan_reads_no_mapping_until_the_full_compare_interval_has_
         .await;
     let changed = next_sweep(&world).await;
     assert_eq!((changed.sweeps_compared, changed.hints_enqueued), (1, 1));
-    assert_eq!(
-        sorted(world.drain_hints().await),
-        planner_hints(&binding, &[&ids[5]])
-    );
+    assert_hints_for(&world, &binding, &[&ids[5]]).await;
     // The worker records the new ETag; the next sweep compares once more, finds it quiet, and
     // the one after trusts the listing again.
     world.record_plan_as_synced(&binding).await;
@@ -194,10 +190,7 @@ async fn an_unchanged_plan_reads_no_mapping_until_the_full_compare_interval_has_
         (1, 1),
         "31 + 31 minutes after the last comparison: compared in full: {full:?}"
     );
-    assert_eq!(
-        sorted(world.drain_hints().await),
-        planner_hints(&binding, &[&ids[2]])
-    );
+    assert_hints_for(&world, &binding, &[&ids[2]]).await;
     world.stack.emulator.shutdown();
 }
 
@@ -250,10 +243,7 @@ async fn the_guard_stops_a_mass_deletion_until_an_operator_approves_it() {
     }
     let report = next_sweep(&world).await;
     assert_eq!(report.deletions_withheld, 0, "{report:?}");
-    assert_eq!(
-        sorted(world.drain_hints().await),
-        planner_hints(&binding, &[&ids[0], &ids[1], &ids[2]])
-    );
+    assert_hints_for(&world, &binding, &[&ids[0], &ids[1], &ids[2]]).await;
     // (The worker would now drop those mappings.)
     for id in &ids[..3] {
         world

@@ -38,3 +38,14 @@ async fn subscription_id(world: &SchedulerWorld, binding_id: &str) -> String {
         .subscription_id
         .expect("subscription")
 }
+
+/// A new To Do binding, subscribed by one scheduler run; the binding and its subscription.
+async fn subscribed_binding(
+    world: &SchedulerWorld,
+    id: &str,
+) -> (tasksync::model::Binding, String) {
+    let binding = world.todo_binding(id).await;
+    world.tick().await;
+    let subscription = subscription_id(world, &binding.id).await;
+    (binding, subscription)
+}

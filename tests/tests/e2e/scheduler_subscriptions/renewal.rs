@@ -65,9 +65,7 @@ async fn a_new_binding_gets_a_subscription_through_the_handshake_and_it_is_renew
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_deleted_subscription_is_recreated_through_a_real_handshake() {
     let world = SchedulerWorld::start().await;
-    let binding = world.todo_binding("b-gone").await;
-    world.tick().await;
-    let old = subscription_id(&world, &binding.id).await;
+    let (binding, old) = subscribed_binding(&world, "b-gone").await;
 
     // Someone deletes it on Graph's side; nothing tells us. At renewal time Graph says 404.
     world
@@ -126,9 +124,7 @@ async fn a_deleted_subscription_is_recreated_through_a_real_handshake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refused_renewal_is_replaced_make_before_break_and_the_binding_is_never_without_one() {
     let world = SchedulerWorld::start().await;
-    let binding = world.todo_binding("b-refused").await;
-    world.tick().await;
-    let old = subscription_id(&world, &binding.id).await;
+    let (binding, old) = subscribed_binding(&world, "b-refused").await;
     // Renewals are refused app-only (docs/graph-behaviour.md §1.2 DISCREPANCY).
     world
         .add_fault(json!({ "method": "PATCH", "path": "/subscriptions/{id}", "status": 403 }))
