@@ -62,6 +62,14 @@ async fn clean_hint_cost(w: &SyncWorld, scenario: &str, hint: Hint) -> (u64, u64
     .await
 }
 
+/// What draining the queue costs, when every message must settle within its delivery.
+async fn settled_cost(w: &SyncWorld, scenario: &str) -> (u64, u64) {
+    measured(w, scenario, async {
+        assert_eq!(w.drain().await.failed, 0, "settled within the message");
+    })
+    .await
+}
+
 async fn measured<F: std::future::Future<Output = ()>>(
     w: &SyncWorld,
     scenario: &str,
