@@ -1,5 +1,5 @@
-//! A webhook rig for end-to-end tests: moto (SQS and the sync table), the Graph emulator, and the
-//! real webhook handler served over HTTP on loopback with its AWS adapters, connected by a real
+//! A webhook rig for end-to-end tests, on the test stack: the real webhook handler served over
+//! HTTP on loopback with its AWS adapters (recording what reaches it), connected by a real
 //! subscription (the emulator's validation handshake ran against the served handler).
 //!
 //! Waiting is always for a condition with a deadline: the emulator's delivery statistics for
