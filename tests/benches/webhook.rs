@@ -1,4 +1,4 @@
-//! Webhook handler benchmarks (issue 5, "Tests and measurements"; figures in docs/webhook.md).
+//! Webhook handler benchmarks (figures in docs/webhook.md).
 //!
 //! `cargo bench -p tasksync-tests --bench webhook`
 //!
@@ -79,24 +79,11 @@ fn request(body: &[u8]) -> lambda_http::Request {
 fn event_json(body: &[u8]) -> String {
     let request = request(body);
     let text = String::from_utf8_lossy(request.body().as_ref()).into_owned();
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/notifications",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "user-agent": "Microsoft-Graph"},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.example",
-            "domainPrefix": "api",
-            "http": {"method": "POST", "path": "/notifications", "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.1", "userAgent": "Microsoft-Graph"},
-            "requestId": "req", "routeKey": "$default", "stage": "$default",
-            "time": "12/Mar/2020:19:03:58 +0000", "timeEpoch": 1583348638390i64
-        },
-        "body": text,
-        "isBase64Encoded": false
-    })
-    .to_string()
+    testkit::apigw::notification_post_event(
+        "$default",
+        json!({"content-type": "application/json", "user-agent": "Microsoft-Graph"}),
+        &text,
+    )
 }
 
 /// Times `iters` handler calls; `between` runs untimed after each call (emptying the queue).
@@ -160,7 +147,8 @@ fn handler_in_memory(c: &mut Criterion) {
     group.finish();
 }
 
-fn handler_sqs_moto(c: &mut Criterion) {
+/// A two-thread runtime and fresh resources on moto.
+fn runtime_and_moto() -> (tokio::runtime::Runtime, testkit::aws::MotoAws) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -169,6 +157,11 @@ fn handler_sqs_moto(c: &mut Criterion) {
     let aws = rt
         .block_on(testkit::aws::provisioned())
         .expect("moto with template.yaml's resources");
+    (rt, aws)
+}
+
+fn handler_sqs_moto(c: &mut Criterion) {
+    let (rt, aws) = runtime_and_moto();
     let store = DynamoSyncStore::new(aws.dynamodb.clone(), aws.resources.sync_table());
     rt.block_on(store.save_subscription(&record())).unwrap();
     let queue = SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url());
@@ -243,14 +236,7 @@ async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) {
 /// For context: the bare `SendMessageBatch` round trip to moto (through the adapter, no
 /// handler), so the handler's own share of `handler_sqs_moto` can be read off.
 fn moto_send_only(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let aws = rt
-        .block_on(testkit::aws::provisioned())
-        .expect("moto with template.yaml's resources");
+    let (rt, aws) = runtime_and_moto();
     let queue = SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url());
     let mut group = c.benchmark_group("moto_send_message_batch");
     group.sample_size(20);

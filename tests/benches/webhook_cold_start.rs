@@ -1,4 +1,4 @@
-//! Cold start of the webhook's release binary, measured locally (issue 5; figures in
+//! Cold start of the webhook's release binary, measured locally (figures in
 //! docs/webhook.md).
 //!
 //! ```sh
@@ -110,24 +110,11 @@ fn notification_event() -> String {
         "resourceData": {"@odata.type": "#Microsoft.Graph.todoTask", "id": "T-1"},
     }]})
     .to_string();
-    json!({
-        "version": "2.0",
-        "routeKey": "POST /notifications",
-        "rawPath": "/notifications",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json"},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.example",
-            "domainPrefix": "api",
-            "http": {"method": "POST", "path": "/notifications", "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.1", "userAgent": "Microsoft-Graph"},
-            "requestId": "req", "routeKey": "POST /notifications", "stage": "$default",
-            "time": "12/Mar/2020:19:03:58 +0000", "timeEpoch": 1583348638390i64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
-    .to_string()
+    testkit::apigw::notification_post_event(
+        "POST /notifications",
+        json!({"content-type": "application/json"}),
+        &body,
+    )
 }
 
 fn webhook_binary() -> PathBuf {

@@ -17,7 +17,7 @@ use serde_json::json;
 use tasksync::model::{Binding, RemoteKind};
 use tasksync::ports::{BindingSave, RemoteEtagIndex, ScheduleStore};
 use tasksync::queue::MemoryHintQueue;
-use tasksync::scheduler::sweep::sweep_binding;
+use tasksync::scheduler::sweep::{SweepStats, sweep_binding};
 use tasksync::scheduler::{BindingSchedule, RunContext, SchedulerDeps, run_tick};
 use tasksync::store::MemoryStore;
 use testkit::scheduler_harness::SchedulerWorld;
@@ -36,6 +36,28 @@ fn config() -> EmulatorConfig {
         max_tasks_per_plan: 20_000,
         ..EmulatorConfig::default()
     }
+}
+
+/// One sweep of the binding, not a full round, on the world's stores and Graph client.
+async fn sweep(
+    world: &SchedulerWorld,
+    queue: &MemoryHintQueue,
+    binding: &Binding,
+    schedule: &mut BindingSchedule,
+    now: chrono::DateTime<chrono::Utc>,
+) -> SweepStats {
+    sweep_binding(
+        &world.sync,
+        queue,
+        &world.graph,
+        &world.settings,
+        binding,
+        schedule,
+        now,
+        false,
+    )
+    .await
+    .expect("sweep")
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -73,14 +95,8 @@ async fn main() {
         for changed in [0usize, 10] {
             for id in ids.iter().take(changed) {
                 world
-                    .control
-                    .call(
-                        reqwest::Method::PATCH,
-                        &format!("/planner/tasks/{id}"),
-                        Some(&json!({ "title": format!("changed {id}") })),
-                    )
-                    .await
-                    .expect("edit");
+                    .person_edits_planner(id, json!({ "title": format!("changed {id}") }))
+                    .await;
             }
             let mut listing = Vec::new();
             for _ in 0..ROUNDS {
@@ -101,18 +117,7 @@ async fn main() {
                 let mut schedule = BindingSchedule::new(&binding.id, RemoteKind::Planner, now);
                 let before = world.total_calls();
                 let started = Instant::now();
-                let stats = sweep_binding(
-                    &world.store,
-                    &queue,
-                    &world.graph,
-                    &world.settings,
-                    &binding,
-                    &mut schedule,
-                    now,
-                    false,
-                )
-                .await
-                .expect("sweep");
+                let stats = sweep(&world, &queue, &binding, &mut schedule, now).await;
                 times.push(started.elapsed());
                 calls = world.total_calls() - before;
                 hints = stats.hints;
@@ -134,18 +139,7 @@ async fn main() {
         for round in 0..=ROUNDS {
             let before = world.total_calls();
             let started = Instant::now();
-            let stats = sweep_binding(
-                &world.store,
-                &queue,
-                &world.graph,
-                &world.settings,
-                &binding,
-                &mut schedule,
-                now,
-                false,
-            )
-            .await
-            .expect("sweep");
+            let stats = sweep(&world, &queue, &binding, &mut schedule, now).await;
             assert_eq!(stats.mapping_read, round == 0, "{stats:?}");
             if round > 0 {
                 times.push(started.elapsed());
@@ -159,7 +153,7 @@ async fn main() {
     }
 
     if std::env::args().any(|a| a == "--sweeps-only") {
-        world.emulator.shutdown();
+        world.stack.emulator.shutdown();
         return;
     }
     // 1,000 due bindings: plans of 5 tasks, mapping recorded, all due at once.
@@ -169,21 +163,12 @@ async fn main() {
     let memory = MemoryStore::new();
     let mut bindings = Vec::new();
     for i in 0..1_000 {
-        let plan = world
-            .control
-            .call(
-                reqwest::Method::POST,
-                "/planner/plans",
-                Some(&json!({ "title": format!("due {i}") })),
-            )
-            .await
-            .expect("plan");
-        let plan_id = plan["id"].as_str().expect("plan id").to_owned();
+        let plan_id = world.plan(&format!("due {i}")).await;
         world.seed_plan(&plan_id, 5, "t").await;
         let binding = Binding::planner(format!("due-{i:04}"), format!("local-due-{i}"), plan_id);
         memory.save_binding(&binding).await.expect("memory binding");
         world
-            .store
+            .sync
             .save_binding(&binding)
             .await
             .expect("moto binding");
@@ -191,19 +176,7 @@ async fn main() {
     }
     // Record the mappings in both stores (an unchanged binding is the common case).
     for binding in &bindings {
-        let tasks = world
-            .graph
-            .planner()
-            .list_plan_tasks_with_details(&binding.remote_container_id)
-            .await
-            .expect("listing");
-        let entries: Vec<(String, Option<String>, Option<String>)> = tasks
-            .into_iter()
-            .map(|t| {
-                let d = t.details.as_ref().and_then(|d| d.etag.clone());
-                (t.id, t.etag, d)
-            })
-            .collect();
+        let entries = world.plan_etags(binding).await;
         world.record_mappings(binding, &entries).await;
         for (id, etag, details) in &entries {
             let mut item = tasksync::store::schedule_item::mapping_index_attributes(
@@ -259,7 +232,7 @@ async fn main() {
                     run_tick(&deps, &ctx).await
                 } else {
                     let deps = SchedulerDeps {
-                        store: world.store.clone(),
+                        store: world.sync.clone(),
                         queue: MemoryHintQueue::new(),
                         graph: world.graph.clone(),
                         settings: settings.clone(),
@@ -282,12 +255,7 @@ async fn main() {
             );
         }
     }
-    let scheduled = world
-        .store
-        .scheduled_binding_ids()
-        .await
-        .expect("ids")
-        .len();
+    let scheduled = world.sync.scheduled_binding_ids().await.expect("ids").len();
     println!();
     println!("schedules on moto: {scheduled}");
     // What one mapping-index query (the read a cold sweep adds) costs on this moto table, alone.
@@ -295,7 +263,7 @@ async fn main() {
     for binding in bindings.iter().take(20) {
         let started = Instant::now();
         let mapped = world
-            .store
+            .sync
             .mapped_remote_etags(&binding.id)
             .await
             .expect("mapping index");
@@ -319,5 +287,5 @@ async fn main() {
         items,
         median(times).as_secs_f64() * 1e3
     );
-    world.emulator.shutdown();
+    world.stack.emulator.shutdown();
 }

@@ -1,43 +1,42 @@
-//! A world for the scheduler's end-to-end tests and benchmark: moto (sync table, work queue) from
-//! template.yaml, the Graph emulator, the real webhook served over loopback HTTP (so subscription
-//! handshakes and lifecycle events are real), a Graph client, and the scheduler's deps wired to
-//! them, plus helpers to make bindings, seed plans and record mappings as the reconcile engine
-//! would.
+//! A world for the scheduler's end-to-end tests and benchmark: the test stack, the real webhook
+//! served over loopback HTTP (so subscription handshakes and lifecycle events are real), and the
+//! scheduler's deps wired to them, plus helpers to make bindings, seed plans and record mappings
+//! as the reconcile engine would.
 
 // Test support: failing loudly on broken setup is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
-use graph_emulator::{ControlClient, EmulatorConfig, RunningEmulator};
+use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
-use tasksync::graph::GraphClient;
-use tasksync::local::emulator_stack;
 use tasksync::local::lambda_http_server::LocalHttpServer;
 use tasksync::model::{Binding, RemoteKind};
 use tasksync::ports::BindingSave;
 use tasksync::queue::SqsHintQueue;
-use tasksync::queue_message::{Hint, decode};
 use tasksync::scheduler::{RunContext, SchedulerDeps, SchedulerSettings, TickReport, run_tick};
 use tasksync::store::DynamoSyncStore;
 use tasksync::store::schedule_item::mapping_index_attributes;
 use tasksync::subscription_setup::WebhookUrls;
 
-use crate::aws::MotoAws;
+use crate::stack::TestStack;
 
+/// The stack, the webhook it serves, and the scheduler's settings pointing at that webhook.
 pub struct SchedulerWorld {
-    pub aws: MotoAws,
-    pub emulator: RunningEmulator,
-    pub control: ControlClient,
-    pub store: DynamoSyncStore,
-    pub queue: SqsHintQueue,
+    pub stack: TestStack,
     pub webhook: LocalHttpServer,
-    pub graph: GraphClient,
     pub settings: SchedulerSettings,
-    pub user_id: String,
+}
+
+impl Deref for SchedulerWorld {
+    type Target = TestStack;
+
+    fn deref(&self) -> &TestStack {
+        &self.stack
+    }
 }
 
 impl SchedulerWorld {
@@ -46,43 +45,23 @@ impl SchedulerWorld {
     }
 
     pub async fn start_with(config: EmulatorConfig) -> Self {
-        let aws = crate::aws::provisioned().await.expect("moto");
-        let emulator = graph_emulator::start(config, "127.0.0.1:0")
-            .await
-            .expect("emulator");
-        let config = emulator.state.config.clone();
-        let control = ControlClient::new(emulator.control_url.clone());
-        let store = DynamoSyncStore::new(aws.dynamodb.clone(), aws.resources.sync_table());
-        let queue = SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url());
-        let webhook = emulator_stack::serve_webhook(Arc::new(emulator_stack::webhook_deps(
-            &emulator,
-            store.clone(),
-            queue.clone(),
-        )))
-        .await
-        .expect("webhook on loopback");
-        let graph = emulator_stack::graph_client(&emulator).expect("graph client");
+        let stack = TestStack::start_with(config).await;
+        let webhook = stack.serve_webhook().await;
         let settings = SchedulerSettings {
             webhook: WebhookUrls::under(&webhook.base_url()),
-            tenant_id: config.tenant_id.clone(),
+            tenant_id: stack.tenant_id.clone(),
             ..SchedulerSettings::default()
         };
         Self {
-            aws,
-            emulator,
-            control,
-            store,
-            queue,
+            stack,
             webhook,
-            graph,
             settings,
-            user_id: config.user_id.clone(),
         }
     }
 
     pub fn deps(&self) -> SchedulerDeps<DynamoSyncStore, SqsHintQueue> {
         SchedulerDeps {
-            store: self.store.clone(),
+            store: self.sync.clone(),
             queue: self.queue.clone(),
             graph: self.graph.clone(),
             settings: self.settings.clone(),
@@ -125,31 +104,18 @@ impl SchedulerWorld {
 
     /// A new To Do list and a binding to it (no subscription yet: the scheduler makes it).
     pub async fn todo_binding(&self, id: &str) -> Binding {
-        let list_id = self
-            .control
-            .create_todo_list(&self.user_id, &format!("list {id}"))
-            .await
-            .expect("list");
+        let list_id = self.todo_list(&format!("list {id}")).await;
         let binding = Binding::todo(id, format!("local-{id}"), &self.user_id, list_id);
-        self.store.save_binding(&binding).await.expect("binding");
+        self.sync.save_binding(&binding).await.expect("binding");
         binding
     }
 
     /// A new plan with `tasks` tasks (bulk-seeded) and a binding to it.
     pub async fn planner_binding(&self, id: &str, tasks: usize) -> Binding {
-        let plan = self
-            .control
-            .call(
-                reqwest::Method::POST,
-                "/planner/plans",
-                Some(&json!({ "title": format!("plan {id}") })),
-            )
-            .await
-            .expect("plan");
-        let plan_id = plan["id"].as_str().expect("plan id").to_owned();
+        let plan_id = self.plan(&format!("plan {id}")).await;
         self.seed_plan(&plan_id, tasks, "task").await;
         let binding = Binding::planner(id, format!("local-{id}"), plan_id);
-        self.store.save_binding(&binding).await.expect("binding");
+        self.sync.save_binding(&binding).await.expect("binding");
         binding
     }
 
@@ -173,21 +139,27 @@ impl SchedulerWorld {
     /// Records every task of the plan as synced, with its current ETags, the way the reconcile
     /// engine's mapping items carry them (docs/scheduler.md "What the mapping must carry").
     pub async fn record_plan_as_synced(&self, binding: &Binding) -> Vec<String> {
-        let tasks = self
-            .graph
+        let entries = self.plan_etags(binding).await;
+        self.record_mappings(binding, &entries).await;
+        entries.into_iter().map(|(id, _, _)| id).collect()
+    }
+
+    /// Every task of the plan with its ETag and its details' ETag, as Graph lists them now.
+    pub async fn plan_etags(
+        &self,
+        binding: &Binding,
+    ) -> Vec<(String, Option<String>, Option<String>)> {
+        self.graph
             .planner()
             .list_plan_tasks_with_details(&binding.remote_container_id)
             .await
-            .expect("listing");
-        let entries: Vec<(String, Option<String>, Option<String>)> = tasks
+            .expect("listing")
             .into_iter()
             .map(|t| {
                 let details = t.details.as_ref().and_then(|d| d.etag.clone());
                 (t.id, t.etag, details)
             })
-            .collect();
-        self.record_mappings(binding, &entries).await;
-        entries.into_iter().map(|(id, _, _)| id).collect()
+            .collect()
     }
 
     /// Many mapping items, 25 per `BatchWriteItem` (seeding large plans fast).
@@ -285,42 +257,6 @@ impl SchedulerWorld {
         item
     }
 
-    /// Takes every message on the work queue (webhook and scheduler hints alike), decoded.
-    pub async fn drain_hints(&self) -> Vec<Hint> {
-        let mut hints = Vec::new();
-        loop {
-            let batch = self.queue.receive(10, 0).await.expect("receive");
-            if batch.is_empty() {
-                return hints;
-            }
-            for message in batch {
-                hints.push(decode(&message.body).expect("decodable hint"));
-                self.queue
-                    .delete(&message.receipt_handle)
-                    .await
-                    .expect("delete");
-            }
-        }
-    }
-
-    /// Drains the queue until a hint matching `wanted` arrived or `within` passed; returns every
-    /// hint drained.
-    pub async fn wait_for_hint(
-        &self,
-        within: Duration,
-        wanted: impl Fn(&Hint) -> bool,
-    ) -> Vec<Hint> {
-        let deadline = Instant::now() + within;
-        let mut hints = Vec::new();
-        loop {
-            hints.extend(self.drain_hints().await);
-            if hints.iter().any(&wanted) || Instant::now() >= deadline {
-                return hints;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     /// Graph requests this world's client made for one operation (all outcomes).
     pub fn calls(&self, operation: &str) -> u64 {
         self.graph.counters().total(operation)
@@ -335,15 +271,5 @@ impl SchedulerWorld {
             .filter(|((name, _), _)| *name != "token")
             .map(|(_, n)| *n)
             .sum()
-    }
-
-    /// The subscriptions the emulator holds (with their clientState, control API).
-    pub async fn emulator_subscriptions(&self) -> Vec<Value> {
-        let v = self
-            .control
-            .call(reqwest::Method::GET, "/subscriptions", None)
-            .await
-            .expect("subscriptions");
-        v["value"].as_array().cloned().unwrap_or_default()
     }
 }

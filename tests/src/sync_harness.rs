@@ -11,12 +11,12 @@
 // Test kit: a failed step must fail the test that called it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
-use graph_emulator::{ControlClient, EmulatorConfig, RunningEmulator};
+use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
 use tasksync::graph::GraphClient;
-use tasksync::local::emulator_stack::graph_client;
 use tasksync::local::stream_forwarder::PipeForwarder;
 use tasksync::local::work_pump::{PumpReport, pump_once};
 use tasksync::model::{Binding, LocalTask, Origin};
@@ -27,58 +27,41 @@ use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
 use tasksync::sync::Mapping;
 use tasksync::worker::{WorkerDeps, handle_batch};
 
-use crate::aws::{MotoAws, provisioned};
+use crate::aws::MotoAws;
+use crate::stack::TestStack;
 
-/// Everything one sync test needs, fresh (own tables, queue and emulator).
+/// Everything one sync test needs, fresh (own tables, queue and emulator): the stack, a second
+/// Graph client for looking at the remote side, and the tasks table's stream.
 pub struct SyncWorld {
-    pub aws: MotoAws,
-    pub emulator: RunningEmulator,
-    pub control: ControlClient,
-    /// The worker's Graph client: its counters are what the tests measure.
-    pub graph: GraphClient,
+    pub stack: TestStack,
     /// The test's own Graph client for looking at the remote side (not counted as the sync's).
     pub observer: GraphClient,
-    pub sync: DynamoSyncStore,
-    pub tasks: DynamoTaskStore,
-    pub queue: SqsHintQueue,
-    pub user_id: String,
     pub stream: StreamForwarder,
+}
+
+impl Deref for SyncWorld {
+    type Target = TestStack;
+
+    fn deref(&self) -> &TestStack {
+        &self.stack
+    }
 }
 
 impl SyncWorld {
     pub async fn start() -> Self {
-        let aws = provisioned()
-            .await
-            .expect("moto with template.yaml's resources");
-        let emulator = graph_emulator::start(EmulatorConfig::default(), "127.0.0.1:0")
-            .await
-            .expect("emulator");
-        let control = ControlClient::new(emulator.control_url.clone());
-        let graph = graph_client(&emulator).expect("graph client");
-        let observer = graph_client(&emulator).expect("observer's graph client");
-        let user_id = emulator.state.config.user_id.clone();
-        let stream = StreamForwarder::start(&aws).await;
+        let stack = TestStack::start_with(EmulatorConfig::default()).await;
+        let observer = stack.another_graph_client();
+        let stream = StreamForwarder::start(&stack.aws).await;
         Self {
-            stream,
-            sync: DynamoSyncStore::new(aws.dynamodb.clone(), aws.resources.sync_table()),
-            tasks: DynamoTaskStore::new(aws.dynamodb.clone(), aws.resources.tasks_table()),
-            queue: SqsHintQueue::new(aws.sqs.clone(), aws.resources.work_queue_url()),
-            aws,
-            emulator,
-            control,
-            graph,
+            stack,
             observer,
-            user_id,
+            stream,
         }
     }
 
     /// A To Do list and a binding of local list `list` to it.
     pub async fn todo_binding(&self, id: &str, list: &str) -> Binding {
-        let list_id = self
-            .control
-            .create_todo_list(&self.user_id, &format!("list {id}"))
-            .await
-            .expect("To Do list");
+        let list_id = self.todo_list(&format!("list {id}")).await;
         let binding = Binding::todo(id, list, &self.user_id, list_id);
         self.sync.save_binding(&binding).await.expect("binding");
         binding
@@ -86,16 +69,7 @@ impl SyncWorld {
 
     /// A Planner plan and a binding of local list `list` to it.
     pub async fn planner_binding(&self, id: &str, list: &str) -> Binding {
-        let plan = self
-            .control
-            .call(
-                reqwest::Method::POST,
-                "/planner/plans",
-                Some(&json!({ "title": format!("plan {id}") })),
-            )
-            .await
-            .expect("plan");
-        let plan_id = plan["id"].as_str().expect("plan id").to_owned();
+        let plan_id = self.plan(&format!("plan {id}")).await;
         let binding = Binding::planner(id, list, plan_id);
         self.sync.save_binding(&binding).await.expect("binding");
         binding
@@ -124,13 +98,11 @@ impl SyncWorld {
             "dynamodb": {"Keys": {"list_id": {"S": list_id}, "id": {"S": task_id}},
                          "StreamViewType": "KEYS_ONLY"}
         });
-        let pipe = self
-            .aws
-            .resources
-            .pipes
-            .first()
-            .expect("the template's pipe");
-        let body = pipe.spec.render(&record).expect("pipe input template");
+        let body = self
+            .pipe()
+            .spec
+            .render(&record)
+            .expect("pipe input template");
         decode(&body).expect("the pipe's body is a hint")
     }
 
@@ -185,17 +157,20 @@ impl SyncWorld {
 
     /// Sends what the pipe would for every stream record since the last call; how many.
     pub async fn forward_stream(&self) -> usize {
-        let pipe = self
-            .aws
-            .resources
-            .pipes
-            .first()
-            .expect("the template's pipe");
         let records = self.stream.records().await;
-        PipeForwarder::new(pipe.spec.clone())
+        PipeForwarder::new(self.pipe().spec.clone())
             .forward(&records, &self.queue)
             .await
             .expect("the pipe's hints sent")
+    }
+
+    /// The template's pipe from the tasks table's stream to the work queue.
+    fn pipe(&self) -> &tasksync::local::provision::ProvisionedPipe {
+        self.aws
+            .resources
+            .pipes
+            .first()
+            .expect("the template's pipe")
     }
 
     pub async fn local(&self, list: &str, id: &str) -> Option<LocalTask> {
@@ -262,12 +237,8 @@ impl SyncWorld {
     }
 
     pub async fn person_creates_todo(&self, binding: &Binding, task: Value) -> String {
-        let created = self
-            .control
-            .create_todo_task(&binding.remote_container_id, &task)
+        self.person_creates_todo_task(&binding.remote_container_id, &task)
             .await
-            .expect("person's To Do task");
-        graph_emulator::control_client::id_of(&created, "task").expect("id")
     }
 
     pub async fn planner_task(&self, task_id: &str) -> Option<(Value, Value)> {
@@ -284,28 +255,6 @@ impl SyncWorld {
         ))
     }
 
-    pub async fn person_edits_planner(&self, task_id: &str, patch: Value) {
-        self.control
-            .call(
-                reqwest::Method::PATCH,
-                &format!("/planner/tasks/{task_id}"),
-                Some(&patch),
-            )
-            .await
-            .expect("person's Planner edit");
-    }
-
-    pub async fn person_edits_planner_details(&self, task_id: &str, patch: Value) {
-        self.control
-            .call(
-                reqwest::Method::PATCH,
-                &format!("/planner/tasks/{task_id}/details"),
-                Some(&patch),
-            )
-            .await
-            .expect("person's Planner details edit");
-    }
-
     pub async fn person_creates_planner(&self, binding: &Binding, task: Value) -> String {
         let created = self
             .control
@@ -317,17 +266,6 @@ impl SyncWorld {
             .await
             .expect("person's Planner task");
         created["value"][0]["id"].as_str().expect("id").to_owned()
-    }
-
-    pub async fn person_deletes_planner(&self, task_id: &str) {
-        self.control
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/planner/tasks/{task_id}"),
-                None,
-            )
-            .await
-            .expect("person's Planner delete");
     }
 }
 

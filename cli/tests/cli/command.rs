@@ -1,0 +1,30 @@
+//! The `tasksync` binary run as the functions run: its environment cleared and set to what
+//! template.yaml gives them, against moto.
+
+// Test helpers: a failed step must fail the test that called it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use testkit::aws::MotoAws;
+
+/// How a run of the binary ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `tasksync` binary with the environment the functions get.
+pub async fn run(aws: &MotoAws, args: &[&str]) -> Run {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tasksync"))
+        .args(args)
+        .env_clear()
+        .envs(aws.env_vars())
+        .output()
+        .await
+        .unwrap();
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
