@@ -135,7 +135,7 @@ impl SyncWorld {
     where
         S: tasksync::worker::SyncStore,
         T: tasksync::worker::TaskStore,
-        G: tasksync::sync::RemoteTasks,
+        G: tasksync::sync::OpenRemote,
         Q: tasksync::ports::MessageDelay,
     {
         let mut total = PumpReport::default();

@@ -367,7 +367,7 @@ async fn the_start_date_is_a_calendar_day_across_a_dst_change() {
 async fn the_sync_s_checklist_patch_writes_only_changed_items_and_refuses_a_stale_read() {
     use serde_json::json;
     use tasksync::model::{Binding, RemoteKind};
-    use tasksync::sync::{Field, FieldMap, RemoteTasks, SideRules};
+    use tasksync::sync::{Field, FieldMap, OpenRemote, SideRules, SyncFailure};
 
     let env = Env::default().await;
     let client = env.client();
@@ -384,10 +384,9 @@ async fn the_sync_s_checklist_patch_writes_only_changed_items_and_refuses_a_stal
         ),
     ]);
     let canon = |f: Field| rules.canon(f, &fields[&f]).unwrap();
-    let created = client
+    let side = client.open(&binding, &rules);
+    let created = side
         .create(
-            &binding,
-            &rules,
             "l-9",
             &FieldMap::from([
                 (Field::Title, canon(Field::Title)),
@@ -397,11 +396,7 @@ async fn the_sync_s_checklist_patch_writes_only_changed_items_and_refuses_a_stal
         .await
         .unwrap();
     assert_eq!(created.fields[&Field::Checklist], canon(Field::Checklist));
-    let read = client
-        .get(&binding, &rules, &created.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let read = side.get(&created.id).await.unwrap().unwrap();
     assert_eq!(
         read.task_etag, created.task_etag,
         "the create recorded the final ETag"
@@ -410,13 +405,8 @@ async fn the_sync_s_checklist_patch_writes_only_changed_items_and_refuses_a_stal
     // Check one item off: one list of the items, one PATCH, one read for the ETag.
     let before = client.counters().snapshot();
     let target = json!([{"title": "Boxes", "checked": true}, {"title": "Van", "checked": false}]);
-    let patched = client
-        .patch(
-            &binding,
-            &rules,
-            &read,
-            &FieldMap::from([(Field::Checklist, target.clone())]),
-        )
+    let patched = side
+        .patch(&read, &FieldMap::from([(Field::Checklist, target.clone())]))
         .await
         .unwrap();
     assert_eq!(patched.fields[&Field::Checklist], target);
@@ -434,11 +424,7 @@ async fn the_sync_s_checklist_patch_writes_only_changed_items_and_refuses_a_stal
     assert_eq!(delta("todo.create_checklist_item"), 0);
     assert_eq!(delta("todo.delete_checklist_item"), 0);
     assert_eq!(delta("todo.get_task"), 1);
-    let fresh = client
-        .get(&binding, &rules, &created.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let fresh = side.get(&created.id).await.unwrap().unwrap();
     assert_eq!(fresh.task_etag, patched.task_etag);
 
     // A person adds an item after the sync's read: the sync's patch does not overwrite it.
@@ -455,18 +441,10 @@ async fn the_sync_s_checklist_patch_writes_only_changed_items_and_refuses_a_stal
         )
         .await
         .unwrap();
-    let stale = client
-        .patch(
-            &binding,
-            &rules,
-            &fresh,
-            &FieldMap::from([(Field::Checklist, json!([]))]),
-        )
+    let stale = side
+        .patch(&fresh, &FieldMap::from([(Field::Checklist, json!([]))]))
         .await;
-    assert!(
-        matches!(stale, Err(GraphError::Conflict { .. })),
-        "{stale:?}"
-    );
+    assert!(matches!(stale, Err(SyncFailure::Stale { .. })), "{stale:?}");
     let items = client
         .todo()
         .list_checklist_items(&user, &list, &created.id)

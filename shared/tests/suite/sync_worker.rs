@@ -14,7 +14,8 @@ use tasksync::model::Binding;
 use tasksync::ports::{BindingLookup, BindingSave, MessageDelay, QueueError};
 use tasksync::queue_message::{Hint, encode};
 use tasksync::store::MemoryStore;
-use tasksync::sync::{FieldMap, RemoteTask, RemoteTasks, SideRules};
+use tasksync::sync::remote::{EarlierCreate, RemoteCall};
+use tasksync::sync::{FieldMap, OpenRemote, RemoteSide, RemoteTask, SideRules, SyncFailure};
 use tasksync::worker::{MessageOutcome, WorkerDeps, handle_batch, handle_message};
 
 /// Graph that answers every call with the same failure, and counts the calls.
@@ -31,61 +32,45 @@ impl FailingGraph {
         }
     }
 
-    fn fail<T>(&self) -> Result<T, GraphError> {
+    fn fail<T: Send + 'static>(&self) -> RemoteCall<'static, T> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        Err((self.error)())
+        let failure = SyncFailure::from((self.error)());
+        Box::pin(async move { Err(failure) })
     }
 }
 
-impl RemoteTasks for FailingGraph {
-    async fn get(
-        &self,
-        _: &Binding,
-        _: &SideRules,
-        _: &str,
-    ) -> Result<Option<RemoteTask>, GraphError> {
+impl OpenRemote for FailingGraph {
+    fn open<'a>(&'a self, _: &Binding, _: &SideRules) -> Box<dyn RemoteSide + 'a> {
+        Box::new(self)
+    }
+}
+
+/// Every call fails, classified as the engine classifies Graph's answer.
+impl RemoteSide for &FailingGraph {
+    fn get<'a>(&'a self, _: &'a str) -> RemoteCall<'a, Option<RemoteTask>> {
         self.fail()
     }
-    async fn list(&self, _: &Binding, _: &SideRules) -> Result<Vec<RemoteTask>, GraphError> {
+    fn list(&self) -> RemoteCall<'_, Vec<RemoteTask>> {
         self.fail()
     }
-    async fn find_by_marker(
-        &self,
-        _: &Binding,
-        _: &SideRules,
-        _: &str,
-    ) -> Result<Option<RemoteTask>, GraphError> {
+    fn find_earlier_create<'a>(&'a self, _: &'a str) -> RemoteCall<'a, EarlierCreate> {
         self.fail()
     }
-    async fn create(
-        &self,
-        _: &Binding,
-        _: &SideRules,
-        _: &str,
-        _: &FieldMap,
-    ) -> Result<RemoteTask, GraphError> {
+    fn create<'a>(&'a self, _: &'a str, _: &'a FieldMap) -> RemoteCall<'a, RemoteTask> {
         self.fail()
     }
-    async fn patch(
-        &self,
-        _: &Binding,
-        _: &SideRules,
-        _: &RemoteTask,
-        _: &FieldMap,
-    ) -> Result<RemoteTask, GraphError> {
+    fn complete_create<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a RemoteTask,
+        _: &'a FieldMap,
+    ) -> RemoteCall<'a, RemoteTask> {
         self.fail()
     }
-    async fn complete_create(
-        &self,
-        _: &Binding,
-        _: &SideRules,
-        _: &str,
-        _: &RemoteTask,
-        _: &FieldMap,
-    ) -> Result<RemoteTask, GraphError> {
+    fn patch<'a>(&'a self, _: &'a RemoteTask, _: &'a FieldMap) -> RemoteCall<'a, RemoteTask> {
         self.fail()
     }
-    async fn delete(&self, _: &Binding, _: &RemoteTask) -> Result<(), GraphError> {
+    fn delete<'a>(&'a self, _: &'a RemoteTask) -> RemoteCall<'a, ()> {
         self.fail()
     }
 }

@@ -6,7 +6,13 @@ use super::*;
 fn an_unmapped_local_task_is_created_remotely() {
     let b = binding(RemoteKind::Todo);
     let t = task("New");
-    let plan = reconcile(&b, &rules(b.remote), LocalSide::Present(&t), None, None);
+    let plan = reconcile(
+        &b,
+        &rules(b.remote),
+        &LocalState::Present(t.clone()),
+        None,
+        None,
+    );
     assert!(matches!(plan, Plan::CreateRemote { .. }), "{plan:?}");
 }
 
@@ -15,7 +21,7 @@ fn an_unmapped_remote_task_is_created_locally() {
     let b = binding(RemoteKind::Planner);
     let r = rules(b.remote);
     let remote = remote_of(&r, &local_fields(&task("From Planner")), "e1");
-    let plan = reconcile(&b, &r, LocalSide::Missing, Some(&remote), None);
+    let plan = reconcile(&b, &r, &LocalState::Missing, Some(&remote), None);
     match plan {
         Plan::CreateLocal { fields } => {
             assert_eq!(fields.get(&Field::Title), Some(&json!("From Planner")))
@@ -31,17 +37,17 @@ fn completed_tasks_are_skipped_on_first_import_unless_asked() {
     t.status = TaskStatus::Completed;
     let r = rules(b.remote);
     assert!(matches!(
-        reconcile(&b, &r, LocalSide::Present(&t), None, None),
+        reconcile(&b, &r, &LocalState::Present(t.clone()), None, None),
         Plan::Skip { .. }
     ));
     let remote = remote_of(&r, &local_fields(&t), "e");
     assert!(matches!(
-        reconcile(&b, &r, LocalSide::Missing, Some(&remote), None),
+        reconcile(&b, &r, &LocalState::Missing, Some(&remote), None),
         Plan::Skip { .. }
     ));
     b.import_completed = true;
     assert!(matches!(
-        reconcile(&b, &r, LocalSide::Present(&t), None, None),
+        reconcile(&b, &r, &LocalState::Present(t.clone()), None, None),
         Plan::CreateRemote { .. }
     ));
 }
@@ -52,7 +58,7 @@ fn an_invalid_item_is_recorded_and_nothing_else() {
     let plan = reconcile(
         &b,
         &rules(b.remote),
-        LocalSide::Invalid("task item: attribute title is missing"),
+        &LocalState::Invalid(String::from("task item: attribute title is missing")),
         None,
         None,
     );
@@ -74,7 +80,7 @@ fn deletes_follow_the_mapping_and_modify_beats_delete() {
 
     // Remote gone, local unchanged since: delete locally.
     assert_eq!(
-        reconcile(&b, &r, LocalSide::Present(&t), None, Some(&m)),
+        reconcile(&b, &r, &LocalState::Present(t.clone()), None, Some(&m)),
         Plan::DeleteLocal
     );
     // Remote gone, local edited since: the edit wins, the remote task is created again.
@@ -82,7 +88,7 @@ fn deletes_follow_the_mapping_and_modify_beats_delete() {
     edited.title = "Edited".into();
     edited.version += 1;
     assert!(matches!(
-        reconcile(&b, &r, LocalSide::Present(&edited), None, Some(&m)),
+        reconcile(&b, &r, &LocalState::Present(edited.clone()), None, Some(&m)),
         Plan::CreateRemote { .. }
     ));
     // Local deleted, remote unchanged: delete remotely.
@@ -93,7 +99,7 @@ fn deletes_follow_the_mapping_and_modify_beats_delete() {
         reconcile(
             &b,
             &r,
-            LocalSide::Present(&deleted),
+            &LocalState::Present(deleted.clone()),
             Some(&remote),
             Some(&m)
         ),
@@ -108,7 +114,7 @@ fn deletes_follow_the_mapping_and_modify_beats_delete() {
     match reconcile(
         &b,
         &r,
-        LocalSide::Present(&deleted),
+        &LocalState::Present(deleted.clone()),
         Some(&remote_edit),
         Some(&m),
     ) {
@@ -123,7 +129,7 @@ fn deletes_follow_the_mapping_and_modify_beats_delete() {
     }
     // Both gone: forget.
     assert_eq!(
-        reconcile(&b, &r, LocalSide::Missing, None, Some(&m)),
+        reconcile(&b, &r, &LocalState::Missing, None, Some(&m)),
         Plan::Forget
     );
 }
@@ -138,7 +144,13 @@ fn echoes_are_nothing() {
     let remote = remote_of(&r, &local_fields(&t), "e9");
     let m = mapping_for(&t, &remote);
     assert!(matches!(
-        reconcile(&b, &r, LocalSide::Present(&t), Some(&remote), Some(&m)),
+        reconcile(
+            &b,
+            &r,
+            &LocalState::Present(t.clone()),
+            Some(&remote),
+            Some(&m)
+        ),
         Plan::Nothing { .. }
     ));
 }
@@ -156,8 +168,13 @@ fn different_fields_edited_on_both_sides_both_survive() {
     let mut person = remote.clone();
     person.fields.insert(Field::Title, json!("Person's title"));
     person.task_etag = Some("e2".into());
-    let Plan::Merge(merge) = reconcile(&b, &r, LocalSide::Present(&local), Some(&person), Some(&m))
-    else {
+    let Plan::Merge(merge) = reconcile(
+        &b,
+        &r,
+        &LocalState::Present(local.clone()),
+        Some(&person),
+        Some(&m),
+    ) else {
         panic!("expected a merge")
     };
     assert!(merge.conflicts.is_empty());
@@ -194,9 +211,13 @@ fn the_same_field_follows_the_policy_and_is_recorded() {
     ];
     for (policy, winner) in cases {
         b.conflict_policy = policy;
-        let Plan::Merge(merge) =
-            reconcile(&b, &r, LocalSide::Present(&local), Some(&person), Some(&m))
-        else {
+        let Plan::Merge(merge) = reconcile(
+            &b,
+            &r,
+            &LocalState::Present(local.clone()),
+            Some(&person),
+            Some(&m),
+        ) else {
             panic!("expected a merge")
         };
         assert_eq!(merge.conflicts.len(), 1, "{policy:?}");
@@ -224,8 +245,13 @@ fn a_protected_field_keeps_the_local_value() {
     let mut person = remote.clone();
     person.fields.insert(Field::Title, json!("Person's title"));
     person.task_etag = Some("e2".into());
-    let Plan::Merge(merge) = reconcile(&b, &r, LocalSide::Present(&t), Some(&person), Some(&m))
-    else {
+    let Plan::Merge(merge) = reconcile(
+        &b,
+        &r,
+        &LocalState::Present(t.clone()),
+        Some(&person),
+        Some(&m),
+    ) else {
         panic!("expected a merge")
     };
     assert_eq!(
@@ -244,7 +270,13 @@ fn a_crash_between_create_and_record_is_adopted() {
     remote.marker = Some(t.id.clone());
     let claim = Mapping::claim("b", "list", &t.id, RemoteKind::Todo, at(0));
     for mapping in [None, Some(&claim)] {
-        match reconcile(&b, &r, LocalSide::Present(&t), Some(&remote), mapping) {
+        match reconcile(
+            &b,
+            &r,
+            &LocalState::Present(t.clone()),
+            Some(&remote),
+            mapping,
+        ) {
             Plan::Merge(merge) => {
                 assert!(merge.link);
                 assert!(merge.local.is_none() && merge.remote_patch.is_empty());
@@ -269,8 +301,13 @@ fn directions_limit_what_is_written() {
     person.task_etag = Some("e2".into());
 
     b.direction = Direction::ToLocal;
-    let Plan::Merge(merge) = reconcile(&b, &r, LocalSide::Present(&local), Some(&person), Some(&m))
-    else {
+    let Plan::Merge(merge) = reconcile(
+        &b,
+        &r,
+        &LocalState::Present(local.clone()),
+        Some(&person),
+        Some(&m),
+    ) else {
         panic!()
     };
     assert!(merge.remote_patch.is_empty(), "to_local never writes Graph");
@@ -280,8 +317,13 @@ fn directions_limit_what_is_written() {
     );
 
     b.direction = Direction::ToRemote;
-    let Plan::Merge(merge) = reconcile(&b, &r, LocalSide::Present(&local), Some(&person), Some(&m))
-    else {
+    let Plan::Merge(merge) = reconcile(
+        &b,
+        &r,
+        &LocalState::Present(local.clone()),
+        Some(&person),
+        Some(&m),
+    ) else {
         panic!()
     };
     assert!(
@@ -316,8 +358,13 @@ fn what_todo_cannot_hold_is_left_alone() {
     let mut person = remote.clone();
     person.fields.insert(Field::Title, json!("Renamed"));
     person.task_etag = Some("e2".into());
-    let Plan::Merge(merge) = reconcile(&b, &r, LocalSide::Present(&t), Some(&person), Some(&m))
-    else {
+    let Plan::Merge(merge) = reconcile(
+        &b,
+        &r,
+        &LocalState::Present(t.clone()),
+        Some(&person),
+        Some(&m),
+    ) else {
         panic!()
     };
     let mut applied = t.clone();

@@ -17,7 +17,7 @@ use tasksync::model::{
 };
 use tasksync::sync::fields::{apply_to_local, local_fields};
 use tasksync::sync::{
-    ALL_FIELDS, Field, FieldMap, LocalSide, Mapping, MappingState, Plan, RemoteTask, Side,
+    ALL_FIELDS, Field, FieldMap, LocalState, Mapping, MappingState, Plan, RemoteTask, Side,
     SideRules, reconcile,
 };
 

@@ -200,9 +200,9 @@ proptest! {
     fn applying_the_plan_then_reconciling_again_is_nothing(
         c in any_case(),
     ) {
-        let plan = reconcile(&c.binding, &c.rules, LocalSide::Present(&c.local), Some(&c.remote), Some(&c.mapping));
+        let plan = reconcile(&c.binding, &c.rules, &LocalState::Present(c.local.clone()), Some(&c.remote), Some(&c.mapping));
         let (local, remote, mapping) = apply(&c, &plan);
-        let again = reconcile(&c.binding, &c.rules, LocalSide::Present(&local), Some(&remote), Some(&mapping));
+        let again = reconcile(&c.binding, &c.rules, &LocalState::Present(local.clone()), Some(&remote), Some(&mapping));
         prop_assert!(matches!(again, Plan::Nothing { .. }), "first {plan:?}\nthen {again:?}");
         // And the two sides agree on every field the remote side can hold.
         let fields = local_fields(&local);
@@ -215,7 +215,7 @@ proptest! {
     fn a_one_sided_change_is_never_lost(
         c in any_case(),
     ) {
-        let plan = reconcile(&c.binding, &c.rules, LocalSide::Present(&c.local), Some(&c.remote), Some(&c.mapping));
+        let plan = reconcile(&c.binding, &c.rules, &LocalState::Present(c.local.clone()), Some(&c.remote), Some(&c.mapping));
         let (local, remote, _) = apply(&c, &plan);
         let before = local_fields(&c.local);
         let after = local_fields(&local);
@@ -248,7 +248,7 @@ proptest! {
         t.origin = Origin::Sync;
         let remote = remote_of(&r, &local_fields(&t), "e5");
         let m = mapping_for(&t, &remote);
-        let plan = reconcile(&b, &r, LocalSide::Present(&t), Some(&remote), Some(&m));
+        let plan = reconcile(&b, &r, &LocalState::Present(t.clone()), Some(&remote), Some(&m));
         prop_assert!(matches!(plan, Plan::Nothing { .. }), "{plan:?}");
     }
 
@@ -294,7 +294,7 @@ proptest! {
         let mut deleted = c.local.clone();
         deleted.deleted = true;
         deleted.version += 1;
-        let plan = reconcile(&c.binding, &c.rules, LocalSide::Present(&deleted), Some(&c.remote), Some(&c.mapping));
+        let plan = reconcile(&c.binding, &c.rules, &LocalState::Present(deleted.clone()), Some(&c.remote), Some(&c.mapping));
         if remote_changed {
             prop_assert!(matches!(&plan, Plan::Merge(m) if m.undelete_local), "{plan:?}");
         } else {
@@ -302,7 +302,7 @@ proptest! {
         }
 
         // Deleted remotely while the local side changed: the local edit wins, the task returns.
-        let plan = reconcile(&c.binding, &c.rules, LocalSide::Present(&c.local), None, Some(&c.mapping));
+        let plan = reconcile(&c.binding, &c.rules, &LocalState::Present(c.local.clone()), None, Some(&c.mapping));
         if local_changed {
             prop_assert!(matches!(plan, Plan::CreateRemote { .. }), "{plan:?}");
         } else {

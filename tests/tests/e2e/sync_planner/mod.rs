@@ -14,10 +14,11 @@ mod orphans;
 mod races;
 
 use serde_json::json;
-use tasksync::graph::{GraphClient, GraphError, Outcome};
+use tasksync::graph::{GraphClient, Outcome};
 use tasksync::model::{Binding, ChecklistItem, LocalTask, Origin, Priority, TaskStatus};
 use tasksync::queue_message::Hint;
-use tasksync::sync::{FieldMap, MappingState, RemoteTask, RemoteTasks, SideRules};
+use tasksync::sync::remote::{EarlierCreate, RemoteCall};
+use tasksync::sync::{FieldMap, MappingState, OpenRemote, RemoteSide, RemoteTask, SideRules};
 use tasksync::worker::WorkerDeps;
 use testkit::sync_harness::{CrashAfterCreate, SyncWorld};
 

@@ -12,78 +12,74 @@ struct PersonEditsFirst {
     armed: std::sync::atomic::AtomicBool,
 }
 
-impl RemoteTasks for PersonEditsFirst {
-    async fn get(
-        &self,
-        binding: &Binding,
-        rules: &SideRules,
-        remote_id: &str,
-    ) -> Result<Option<RemoteTask>, GraphError> {
-        self.graph.get(binding, rules, remote_id).await
+impl OpenRemote for PersonEditsFirst {
+    fn open<'a>(&'a self, binding: &Binding, rules: &SideRules) -> Box<dyn RemoteSide + 'a> {
+        Box::new(EditsBeforePatch {
+            inner: self.graph.open(binding, rules),
+            person: self,
+        })
+    }
+}
+
+/// The plan's own side, with the person's edit slipped in before the first patch.
+struct EditsBeforePatch<'a> {
+    inner: Box<dyn RemoteSide + 'a>,
+    person: &'a PersonEditsFirst,
+}
+
+impl RemoteSide for EditsBeforePatch<'_> {
+    fn get<'a>(&'a self, remote_id: &'a str) -> RemoteCall<'a, Option<RemoteTask>> {
+        self.inner.get(remote_id)
     }
 
-    async fn list(
-        &self,
-        binding: &Binding,
-        rules: &SideRules,
-    ) -> Result<Vec<RemoteTask>, GraphError> {
-        self.graph.list(binding, rules).await
+    fn list(&self) -> RemoteCall<'_, Vec<RemoteTask>> {
+        self.inner.list()
     }
 
-    async fn find_by_marker(
-        &self,
-        binding: &Binding,
-        rules: &SideRules,
-        local_id: &str,
-    ) -> Result<Option<RemoteTask>, GraphError> {
-        self.graph.find_by_marker(binding, rules, local_id).await
+    fn find_earlier_create<'a>(&'a self, local_id: &'a str) -> RemoteCall<'a, EarlierCreate> {
+        self.inner.find_earlier_create(local_id)
     }
 
-    async fn create(
-        &self,
-        binding: &Binding,
-        rules: &SideRules,
-        local_id: &str,
-        fields: &FieldMap,
-    ) -> Result<RemoteTask, GraphError> {
-        self.graph.create(binding, rules, local_id, fields).await
+    fn create<'a>(&'a self, local_id: &'a str, fields: &'a FieldMap) -> RemoteCall<'a, RemoteTask> {
+        self.inner.create(local_id, fields)
     }
 
-    async fn complete_create(
-        &self,
-        binding: &Binding,
-        rules: &SideRules,
-        local_id: &str,
-        current: &RemoteTask,
-        patch: &FieldMap,
-    ) -> Result<RemoteTask, GraphError> {
-        self.graph
-            .complete_create(binding, rules, local_id, current, patch)
-            .await
+    fn complete_create<'a>(
+        &'a self,
+        local_id: &'a str,
+        current: &'a RemoteTask,
+        patch: &'a FieldMap,
+    ) -> RemoteCall<'a, RemoteTask> {
+        self.inner.complete_create(local_id, current, patch)
     }
 
-    async fn patch(
-        &self,
-        binding: &Binding,
-        rules: &SideRules,
-        current: &RemoteTask,
-        patch: &FieldMap,
-    ) -> Result<RemoteTask, GraphError> {
-        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            self.control
-                .call(
-                    reqwest::Method::PATCH,
-                    &format!("/planner/tasks/{}", current.id),
-                    Some(&self.edit),
-                )
-                .await
-                .expect("person's edit");
-        }
-        self.graph.patch(binding, rules, current, patch).await
+    fn patch<'a>(
+        &'a self,
+        current: &'a RemoteTask,
+        patch: &'a FieldMap,
+    ) -> RemoteCall<'a, RemoteTask> {
+        Box::pin(async move {
+            if self
+                .person
+                .armed
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+            {
+                self.person
+                    .control
+                    .call(
+                        reqwest::Method::PATCH,
+                        &format!("/planner/tasks/{}", current.id),
+                        Some(&self.person.edit),
+                    )
+                    .await
+                    .expect("person's edit");
+            }
+            self.inner.patch(current, patch).await
+        })
     }
 
-    async fn delete(&self, binding: &Binding, current: &RemoteTask) -> Result<(), GraphError> {
-        self.graph.delete(binding, current).await
+    fn delete<'a>(&'a self, current: &'a RemoteTask) -> RemoteCall<'a, ()> {
+        self.inner.delete(current)
     }
 }
 

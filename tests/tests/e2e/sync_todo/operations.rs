@@ -85,13 +85,12 @@ async fn create_update_complete_reopen_and_delete_on_each_side() {
         .await
         .unwrap();
     let c = now_cost(&w);
-    let plan = tasksync::worker::dry_run(
-        &w.worker(),
-        &b,
-        tasksync::worker::PairKey::Local("T-1".into()),
-    )
-    .await
-    .unwrap();
+    let plan = w
+        .worker()
+        .engine()
+        .dry_run(&b, &tasksync::sync::PairKey::Local("T-1".into()))
+        .await
+        .unwrap();
     let printed = serde_json::to_value(&plan).unwrap();
     assert_eq!(printed["plan"], "merge", "{printed}");
     assert_eq!(
