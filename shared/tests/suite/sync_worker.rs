@@ -31,33 +31,51 @@ impl FailingGraph {
             calls: AtomicU32::new(0),
         }
     }
+}
 
+impl OpenRemote for FailingGraph {
+    fn open<'a>(&'a self, binding: &Binding, _: &SideRules) -> Box<dyn RemoteSide + 'a> {
+        Box::new(FailingSide {
+            graph: self,
+            binding: binding.clone(),
+        })
+    }
+}
+
+/// One binding's container where every call fails, classified as a real side classifies
+/// Graph's answer: on a call about the container itself (list, create, the marker search) a 404
+/// is the container gone.
+struct FailingSide<'a> {
+    graph: &'a FailingGraph,
+    binding: Binding,
+}
+
+impl FailingSide<'_> {
     fn fail<T: Send + 'static>(&self) -> RemoteCall<'static, T> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        let failure = SyncFailure::from((self.error)());
+        self.graph.calls.fetch_add(1, Ordering::SeqCst);
+        let failure = SyncFailure::from((self.graph.error)());
+        Box::pin(async move { Err(failure) })
+    }
+
+    fn fail_on_container<T: Send + 'static>(&self) -> RemoteCall<'static, T> {
+        self.graph.calls.fetch_add(1, Ordering::SeqCst);
+        let failure = SyncFailure::of_container_call(&self.binding, "a call", (self.graph.error)());
         Box::pin(async move { Err(failure) })
     }
 }
 
-impl OpenRemote for FailingGraph {
-    fn open<'a>(&'a self, _: &Binding, _: &SideRules) -> Box<dyn RemoteSide + 'a> {
-        Box::new(self)
-    }
-}
-
-/// Every call fails, classified as the engine classifies Graph's answer.
-impl RemoteSide for &FailingGraph {
+impl RemoteSide for FailingSide<'_> {
     fn get<'a>(&'a self, _: &'a str) -> RemoteCall<'a, Option<RemoteTask>> {
         self.fail()
     }
     fn list(&self) -> RemoteCall<'_, Vec<RemoteTask>> {
-        self.fail()
+        self.fail_on_container()
     }
     fn find_earlier_create<'a>(&'a self, _: &'a str) -> RemoteCall<'a, EarlierCreate> {
-        self.fail()
+        self.fail_on_container()
     }
     fn create<'a>(&'a self, _: &'a str, _: &'a FieldMap) -> RemoteCall<'a, RemoteTask> {
-        self.fail()
+        self.fail_on_container()
     }
     fn complete_create<'a>(
         &'a self,
