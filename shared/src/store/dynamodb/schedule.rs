@@ -68,9 +68,8 @@ impl ScheduleStore for DynamoSyncStore {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<BindingSchedule>, StoreError> {
-        let bound = due_bound(&now);
         self.sync_table()
-            .query_gsi1(DUE_PARTITION, Some(&bound), Some(limit))
+            .query_gsi1(DUE_PARTITION, Some(&due_bound(&now)), Some(limit))
             .await?
             .iter()
             .map(schedule_from_item)
