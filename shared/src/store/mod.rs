@@ -1,19 +1,14 @@
 //! Store adapters: DynamoDB and in-memory implementations of the store ports.
 //!
-//! Conversion between domain types and DynamoDB `AttributeValue`s happens only here (`item`),
-//! and both adapters share it. Item layouts: docs/aws-resources.md.
+//! Conversion between domain types and DynamoDB `AttributeValue`s happens only in `item`, and
+//! both adapters share it. Item layouts: docs/aws-resources.md.
 
-pub mod dynamodb_mapping;
-pub mod dynamodb_schedule;
-pub mod dynamodb_sync;
-pub mod dynamodb_tasks;
+pub mod dynamodb;
 pub mod item;
 pub mod memory;
-mod memory_schedule;
-pub mod schedule_item;
-mod sdk_error;
 
-pub use dynamodb_sync::DynamoSyncStore;
-pub use dynamodb_tasks::DynamoTaskStore;
+pub use dynamodb::{DynamoSyncStore, DynamoTaskStore};
 pub use item::Item;
+/// The scheduler's items under the name the tests and examples import them by.
+pub use item::schedule as schedule_item;
 pub use memory::MemoryStore;
