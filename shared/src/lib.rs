@@ -23,5 +23,5 @@ pub mod telemetry;
 pub mod webhook;
 pub mod worker;
 
-#[cfg(feature = "local")]
-pub mod local;
+#[cfg(feature = "standalone")]
+pub mod standalone;

@@ -71,7 +71,7 @@ fn request(body: &[u8]) -> lambda_http::Request {
     let uri: Uri = "/notifications".parse().unwrap();
     let mut headers = HeaderMap::new();
     headers.insert("content-type", "application/json".parse().unwrap());
-    tasksync::local::lambda_http_server::to_lambda_request(&Method::POST, &uri, &headers, body)
+    tasksync::standalone::lambda_http_server::to_lambda_request(&Method::POST, &uri, &headers, body)
         .unwrap()
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
-use tasksync::local::provision::{ProvisionError, Provisioned, provision};
+use tasksync::standalone::provision::{ProvisionError, Provisioned, provision};
 
 use crate::moto::{MotoError, moto};
 

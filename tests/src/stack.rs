@@ -15,10 +15,10 @@ use graph_emulator::{ControlClient, EmulatorConfig, RunningEmulator};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tasksync::graph::GraphClient;
-use tasksync::local::emulator_stack;
-use tasksync::local::lambda_http_server::LocalHttpServer;
 use tasksync::queue::SqsHintQueue;
 use tasksync::queue_message::{Hint, decode};
+use tasksync::standalone::emulator_stack;
+use tasksync::standalone::lambda_http_server::LocalHttpServer;
 use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
 
 use crate::aws::{MotoAws, provisioned};

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 use graph_emulator::EmulatorConfig;
 use serde_json::{Value, json};
 use tasksync::graph::GraphClient;
-use tasksync::local::stream_forwarder::PipeForwarder;
-use tasksync::local::work_pump::{PumpReport, pump_once};
 use tasksync::model::{Binding, LocalTask, Origin};
 use tasksync::ports::{BindingSave, HintSend, MappingStore, TaskRead, TaskWrite};
 use tasksync::queue::SqsHintQueue;
 use tasksync::queue_message::{Hint, decode};
+use tasksync::standalone::stream_forwarder::PipeForwarder;
+use tasksync::standalone::work_pump::{PumpReport, pump_once};
 use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
 use tasksync::sync::Mapping;
 use tasksync::worker::{WorkerDeps, handle_batch};
@@ -165,7 +165,7 @@ impl SyncWorld {
     }
 
     /// The template's pipe from the tasks table's stream to the work queue.
-    fn pipe(&self) -> &tasksync::local::provision::ProvisionedPipe {
+    fn pipe(&self) -> &tasksync::standalone::provision::ProvisionedPipe {
         self.aws
             .resources
             .pipes

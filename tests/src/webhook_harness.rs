@@ -14,9 +14,9 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tasksync::local::lambda_http_server::{self, LocalHttpServer};
 use tasksync::model::{Binding, SubscriptionRecord};
 use tasksync::queue_message::Hint;
+use tasksync::standalone::lambda_http_server::{self, LocalHttpServer};
 use tasksync::subscription_setup::{WebhookUrls, connect_todo_binding};
 
 use crate::stack::TestStack;
@@ -60,7 +60,7 @@ impl WebhookRig {
     /// Starts everything and creates the binding's subscription through the handshake.
     pub async fn start() -> WebhookRig {
         let stack = TestStack::start().await;
-        let deps = Arc::new(tasksync::local::emulator_stack::webhook_deps(
+        let deps = Arc::new(tasksync::standalone::emulator_stack::webhook_deps(
             &stack.emulator,
             stack.sync.clone(),
             stack.queue.clone(),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tasksync::local::stream_forwarder::ForwardError;
+use tasksync::standalone::stream_forwarder::ForwardError;
 
 /// Why the local run stopped.
 #[derive(Debug, thiserror::Error)]

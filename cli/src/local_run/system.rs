@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use graph_emulator::{ControlClient, EmulatorConfig, RunningEmulator};
 use tasksync::graph::GraphClient;
-use tasksync::local::emulator_stack;
-use tasksync::local::lambda_http_server::LocalHttpServer;
-use tasksync::local::stream_forwarder::MemoryStreamForwarder;
-use tasksync::local::work_pump::{PumpReport, pump_once};
 use tasksync::model::LocalTask;
 use tasksync::ports::{MappingStore, TaskRead};
 use tasksync::queue::MemoryHintQueue;
+use tasksync::standalone::emulator_stack;
+use tasksync::standalone::lambda_http_server::LocalHttpServer;
+use tasksync::standalone::stream_forwarder::MemoryStreamForwarder;
+use tasksync::standalone::work_pump::{PumpReport, pump_once};
 use tasksync::store::MemoryStore;
 use tasksync::subscription_setup::WebhookUrls;
 use tasksync::worker::{WorkerDeps, handle_batch};

@@ -19,7 +19,7 @@ mod sync_worker;
 mod webhook_arbitrary_input;
 mod webhook_deadline;
 mod webhook_handler;
-#[cfg(feature = "local")]
+#[cfg(feature = "standalone")]
 mod webhook_local_http;
 mod webhook_logs;
 mod webhook_memory_adapters;

@@ -1,12 +1,12 @@
 //! The webhook handler served over real HTTP on loopback by the local adapter
-//! (`tasksync::local::lambda_http_server`), as the Graph emulator and the local run reach it.
-//! Needs the `local` feature: `cargo test -p tasksync --features local --test suite webhook_local_http`.
+//! (`tasksync::standalone::lambda_http_server`), as the Graph emulator and the local run reach it.
+//! Needs the `standalone` feature: `cargo test -p tasksync --features standalone --test suite webhook_local_http`.
 // Test code: a failed unwrap is a failed test (clippy.toml allows these only inside #[test] fns).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
-use tasksync::local::lambda_http_server::serve;
+use tasksync::standalone::lambda_http_server::serve;
 use tasksync::webhook::{MetricsSink, WebhookSettings, handle};
 
 use crate::webhook_support::*;

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
-use tasksync::local::work_pump::pump_once;
 use tasksync::model::Binding;
+use tasksync::standalone::work_pump::pump_once;
 use tasksync::subscription_setup::{WebhookUrls, connect_todo_binding};
 use tasksync::worker::{WorkerDeps, handle_batch};
 use testkit::stack::TestStack;

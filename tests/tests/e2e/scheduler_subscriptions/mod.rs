@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use serde_json::json;
 use tasksync::graph::models::subscription::NewSubscription;
-use tasksync::local::emulator_stack;
 use tasksync::model::SubscriptionRecord;
 use tasksync::ports::{ScheduleStore, SubscriptionLookup, SubscriptionSave};
 use tasksync::queue_message::Hint;
 use tasksync::scheduler::{
     BindingSchedule, SubscriptionAction, recreate_subscription, resync_binding,
 };
+use tasksync::standalone::emulator_stack;
 use tasksync::subscription_setup::WebhookUrls;
 use testkit::scheduler_harness::SchedulerWorld;
 

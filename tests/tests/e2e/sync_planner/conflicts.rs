@@ -125,7 +125,7 @@ async fn a_409_on_the_details_patch_re_reads_and_both_edits_land_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_409_on_every_attempt_is_bounded_and_the_message_is_retried_not_lost() {
-    use tasksync::local::work_pump::{ReceivedWork, sqs_event};
+    use tasksync::standalone::work_pump::{ReceivedWork, sqs_event};
     use tasksync::worker::{WorkerError, handle_batch, handle_message};
 
     let w = SyncWorld::start().await;

@@ -156,8 +156,8 @@ async fn create_update_complete_reopen_and_delete_on_each_side() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_plan_opens_the_binding_s_circuit_breaker() {
-    use tasksync::local::work_pump::{ReceivedWork, sqs_event};
     use tasksync::ports::BindingLookup;
+    use tasksync::standalone::work_pump::{ReceivedWork, sqs_event};
     use tasksync::worker::handle_batch;
 
     let w = SyncWorld::start().await;

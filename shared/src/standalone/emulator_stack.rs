@@ -6,8 +6,8 @@ use std::sync::Arc;
 use graph_emulator::RunningEmulator;
 
 use crate::graph::{GraphClient, GraphError, GraphSettings, HttpOptions, Secret, http_client};
-use crate::local::lambda_http_server::{self, LocalHttpServer};
 use crate::ports::{HintSend, SubscriptionLookup};
+use crate::standalone::lambda_http_server::{self, LocalHttpServer};
 use crate::webhook::{MetricsSink, WebhookDeps, WebhookSettings};
 
 /// The Graph client settings that reach this emulator with the credentials it accepts.

@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value as Json, json};
 
-use crate::local::provision::{
-    PipeSpec, ProvisionError, TASKS_TABLE, TemplateResources, embedded_resources,
-};
 use crate::ports::{HintSend, QueueError};
 use crate::queue_message::{DecodeError, Hint, decode};
+use crate::standalone::provision::{
+    PipeSpec, ProvisionError, TASKS_TABLE, TemplateResources, embedded_resources,
+};
 use crate::store::MemoryStore;
 use crate::store::memory::TaskChange;
 

@@ -316,7 +316,7 @@ fn parse_redrive(logical_id: &str, policy: &Json) -> Result<RedriveSpec, Provisi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::provision::{DEAD_LETTER_QUEUE, SYNC_TABLE, TASKS_TABLE, WORK_QUEUE};
+    use crate::standalone::provision::{DEAD_LETTER_QUEUE, SYNC_TABLE, TASKS_TABLE, WORK_QUEUE};
 
     fn hash(attribute: &str) -> KeyElement {
         KeyElement {

@@ -74,7 +74,7 @@ fn render_input_template(template: &str, record: &Json) -> Result<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::provision::{TASKS_TABLE, WORK_QUEUE, embedded_resources};
+    use crate::standalone::provision::{TASKS_TABLE, WORK_QUEUE, embedded_resources};
 
     /// The pipe's input template and the envelope decoder must agree, or every local change
     /// would land in the DLQ in AWS.
