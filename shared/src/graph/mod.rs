@@ -14,6 +14,7 @@ mod error;
 pub mod metrics;
 pub mod models;
 mod planner;
+mod request;
 mod retry;
 mod settings;
 mod subscriptions;
