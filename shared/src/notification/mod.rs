@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 pub use client_state::ClientState;
+pub(crate) use client_state::{HiddenInDebug, debug_hiding_client_state};
 pub use todo_resource::{MAX_ID_LEN, TodoTaskResource, parse_todo_task_resource, valid_id};
 
 /// What changed, per `changeType` (graph-facts §1.6).
