@@ -1,8 +1,8 @@
 //! Connecting a To Do binding to Graph's change notifications: a subscription on the list's
 //! tasks, with a fresh random clientState that only the sync table keeps.
 //!
-//! The scheduler (issue 6) owns renewal and repair (`crate::scheduler::subscription`); this is
-//! the first connection, which also records the subscription on the binding's schedule so the
+//! The scheduler owns renewal and repair (`crate::scheduler::subscription`); this is the first
+//! connection, which also records the subscription on the binding's schedule so the
 //! scheduler renews it instead of meeting a 409 for a subscription it does not know.
 
 use chrono::{DateTime, Utc};
@@ -69,6 +69,30 @@ pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave + ScheduleSt
         return Err(SetupError::NotTodo(binding.id.clone()));
     }
     store.save_binding(binding).await?;
+    let record = subscribe(graph, store, binding, urls, tenant_id, expires_at).await?;
+    let now = Utc::now();
+    let mut schedule = store
+        .get_schedule(&binding.id)
+        .await?
+        .unwrap_or_else(|| BindingSchedule::new(&binding.id, binding.remote, now));
+    schedule.hold_subscription(&record);
+    schedule.subscription_failure = None;
+    schedule.refresh_due(&SchedulerSettings::default());
+    store.put_schedule(&schedule).await?;
+    Ok(record)
+}
+
+/// One `POST /subscriptions` on the binding's list with a fresh clientState, recorded in the sync
+/// table before it is returned: that record is the only place the clientState is kept, and the
+/// webhook authenticates the subscription's notifications against it.
+pub(crate) async fn subscribe<S: SubscriptionSave>(
+    graph: &GraphClient,
+    store: &S,
+    binding: &Binding,
+    urls: &WebhookUrls,
+    tenant_id: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<SubscriptionRecord, SetupError> {
     let client_state = new_client_state();
     let created = graph
         .subscriptions()
@@ -89,16 +113,6 @@ pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave + ScheduleSt
         expires_at: created.expiration_date_time,
     };
     store.save_subscription(&record).await?;
-    let now = Utc::now();
-    let mut schedule = store
-        .get_schedule(&binding.id)
-        .await?
-        .unwrap_or_else(|| BindingSchedule::new(&binding.id, binding.remote, now));
-    schedule.subscription_id = Some(record.id.clone());
-    schedule.subscription_expires_at = Some(record.expires_at);
-    schedule.subscription_failure = None;
-    schedule.refresh_due(&SchedulerSettings::default());
-    store.put_schedule(&schedule).await?;
     Ok(record)
 }
 

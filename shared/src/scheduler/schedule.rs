@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::settings::SchedulerSettings;
-use crate::model::RemoteKind;
+use crate::model::{RemoteKind, SubscriptionRecord};
 
 /// How often a binding is swept; recorded so operators can see why a binding is polled as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +135,18 @@ impl BindingSchedule {
             deletions_approved: false,
             quiet_listing: None,
         }
+    }
+
+    /// Points the schedule at `record`, the binding's live subscription.
+    pub fn hold_subscription(&mut self, record: &SubscriptionRecord) {
+        self.subscription_id = Some(record.id.clone());
+        self.subscription_expires_at = Some(record.expires_at);
+    }
+
+    /// The recorded subscription is gone or being replaced: the schedule holds none.
+    pub fn drop_subscription(&mut self) {
+        self.subscription_id = None;
+        self.subscription_expires_at = None;
     }
 
     /// Recomputes `due_at` after a change; call before every write.
