@@ -29,6 +29,41 @@ impl WebhookUrls {
             lifecycle_url: format!("{base}{}", crate::webhook::LIFECYCLE_PATH),
         }
     }
+
+    /// One `POST /subscriptions` on the binding's list, posting to these URLs, with a fresh
+    /// clientState recorded in the sync table before it is returned: that record is the only
+    /// place the clientState is kept, and the webhook authenticates the subscription's
+    /// notifications against it.
+    pub(crate) async fn subscribe<S: SubscriptionSave>(
+        &self,
+        graph: &GraphClient,
+        store: &S,
+        binding: &Binding,
+        tenant_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<SubscriptionRecord, SetupError> {
+        let client_state = new_client_state();
+        let created = graph
+            .subscriptions()
+            .create(&NewSubscription::todo_tasks(
+                &binding.user_id,
+                &binding.remote_container_id,
+                &self.notification_url,
+                &self.lifecycle_url,
+                expires_at,
+                client_state.clone(),
+            ))
+            .await?;
+        let record = SubscriptionRecord {
+            id: created.id,
+            binding_id: binding.id.clone(),
+            client_state,
+            tenant_id: tenant_id.to_owned(),
+            expires_at: created.expiration_date_time,
+        };
+        store.save_subscription(&record).await?;
+        Ok(record)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +104,9 @@ pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave + ScheduleSt
         return Err(SetupError::NotTodo(binding.id.clone()));
     }
     store.save_binding(binding).await?;
-    let record = subscribe(graph, store, binding, urls, tenant_id, expires_at).await?;
+    let record = urls
+        .subscribe(graph, store, binding, tenant_id, expires_at)
+        .await?;
     let now = Utc::now();
     let mut schedule = store
         .get_schedule(&binding.id)
@@ -79,40 +116,6 @@ pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave + ScheduleSt
     schedule.subscription_failure = None;
     schedule.refresh_due(&SchedulerSettings::default());
     store.put_schedule(&schedule).await?;
-    Ok(record)
-}
-
-/// One `POST /subscriptions` on the binding's list with a fresh clientState, recorded in the sync
-/// table before it is returned: that record is the only place the clientState is kept, and the
-/// webhook authenticates the subscription's notifications against it.
-pub(crate) async fn subscribe<S: SubscriptionSave>(
-    graph: &GraphClient,
-    store: &S,
-    binding: &Binding,
-    urls: &WebhookUrls,
-    tenant_id: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<SubscriptionRecord, SetupError> {
-    let client_state = new_client_state();
-    let created = graph
-        .subscriptions()
-        .create(&NewSubscription::todo_tasks(
-            &binding.user_id,
-            &binding.remote_container_id,
-            &urls.notification_url,
-            &urls.lifecycle_url,
-            expires_at,
-            client_state.clone(),
-        ))
-        .await?;
-    let record = SubscriptionRecord {
-        id: created.id,
-        binding_id: binding.id.clone(),
-        client_state,
-        tenant_id: tenant_id.to_owned(),
-        expires_at: created.expiration_date_time,
-    };
-    store.save_subscription(&record).await?;
     Ok(record)
 }
 

@@ -11,7 +11,7 @@ use super::settings::SchedulerSettings;
 use crate::graph::{GraphClient, GraphError};
 use crate::model::{Binding, SubscriptionRecord};
 use crate::ports::{StoreError, SubscriptionLookup, SubscriptionRemove, SubscriptionSave};
-use crate::subscription_setup::{SetupError, subscribe};
+use crate::subscription_setup::SetupError;
 
 /// What the caller asks for beyond routine upkeep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,15 +283,17 @@ where
 
     /// One `POST /subscriptions`, recorded before it is returned.
     async fn create_once(&self) -> Result<SubscriptionRecord, UpkeepError> {
-        let record = subscribe(
-            self.graph,
-            self.store,
-            self.binding,
-            &self.settings.webhook,
-            &self.settings.tenant_id,
-            self.now + self.settings.subscription_lifetime,
-        )
-        .await?;
+        let settings = self.settings;
+        let record = settings
+            .webhook
+            .subscribe(
+                self.graph,
+                self.store,
+                self.binding,
+                &settings.tenant_id,
+                self.now + settings.subscription_lifetime,
+            )
+            .await?;
         Ok(record)
     }
 }
