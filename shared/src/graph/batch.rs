@@ -1,5 +1,5 @@
-//! JSON batching (graph-facts §4): up to 20 requests per `POST /$batch`, answers correlated by
-//! id (their order may differ), throttled items retried together after the longest
+//! JSON batching (docs/graph-behaviour.md §4): up to 20 requests per `POST /$batch`, answers
+//! correlated by id (their order may differ), throttled items retried together after the longest
 //! `Retry-After`, other failures returned per item.
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -159,8 +159,8 @@ impl GraphClient {
         url
     }
 
-    /// A link Graph handed out (nextLink, deltaLink), followed unchanged (graph-facts §0) but only
-    /// to Graph's own origin: the bearer token must not leave for another host.
+    /// A link Graph handed out (nextLink, deltaLink), followed unchanged (docs/graph-behaviour.md
+    /// §0) but only to Graph's own origin: the bearer token must not leave for another host.
     pub(crate) fn graph_link(&self, link: &str) -> Result<Url, GraphError> {
         let url = Url::parse(link)
             .map_err(|e| GraphError::Protocol(format!("link {link:?} is not a URL: {e}")))?;
@@ -190,7 +190,7 @@ impl GraphClient {
         self.send(request).await?.json()
     }
 
-    /// GETs a collection and follows every `@odata.nextLink` (graph-facts §0, §2.9).
+    /// GETs a collection and follows every `@odata.nextLink` (docs/graph-behaviour.md §0, §2.9).
     pub(crate) async fn list_all<T: DeserializeOwned>(
         &self,
         op: &'static Operation,

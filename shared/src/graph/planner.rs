@@ -1,6 +1,6 @@
-//! Planner calls (graph-facts §2.7). Writes carry `If-Match` with the last known ETag (§2.6);
-//! task updates ask for `Prefer: return=representation` so the new representation and ETag come
-//! back without an extra read.
+//! Planner calls (docs/graph-behaviour.md §2.7). Writes carry `If-Match` with the last known ETag
+//! (§2.6); task updates ask for `Prefer: return=representation` so the new representation and ETag
+//! come back without an extra read.
 
 use reqwest::Method;
 use reqwest::header::{HeaderName, IF_MATCH};

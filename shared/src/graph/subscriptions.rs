@@ -1,6 +1,6 @@
-//! Subscription calls (graph-facts §1.2–§1.5). Renewal is refused app-only for To Do on some doc
-//! pages (§1.2 DISCREPANCY); callers handle that by make-before-break (DESIGN.md), so a refusal
-//! comes back as the ordinary `Forbidden`/`BadRequest` error.
+//! Subscription calls (docs/graph-behaviour.md §1.2–§1.5). Renewal is refused app-only for To Do on
+//! some doc pages (§1.2 DISCREPANCY); callers handle that by make-before-break (DESIGN.md), so a
+//! refusal comes back as the ordinary `Forbidden`/`BadRequest` error.
 
 use chrono::{DateTime, Utc};
 use reqwest::Method;

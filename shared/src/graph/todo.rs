@@ -1,5 +1,5 @@
-//! To Do calls under `/users/{id}/todo/lists/...` (graph-facts §3.2, §3.3). App-only access has
-//! no `/me`, so every path names the list's owner.
+//! To Do calls under `/users/{id}/todo/lists/...` (docs/graph-behaviour.md §3.2, §3.3). App-only
+//! access has no `/me`, so every path names the list's owner.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -34,7 +34,7 @@ pub(crate) const DELTA: Operation = Operation {
 };
 
 /// The relationships every task read inlines: the marker (DESIGN.md principle 3) and the
-/// checklist, so one request gives everything the sync compares (graph-facts §3.1).
+/// checklist, so one request gives everything the sync compares (docs/graph-behaviour.md §3.1).
 const TASK_EXPAND: &str = "linkedResources,checklistItems";
 
 /// To Do operations; get one with [`GraphClient::todo`].
@@ -132,8 +132,8 @@ impl<'a> TodoApi<'a> {
             .await
     }
 
-    /// `PATCH .../tasks/{id}`; To Do answers 200 with the updated task (graph-facts §3.2). To Do
-    /// documents no If-Match, so none is sent.
+    /// `PATCH .../tasks/{id}`; To Do answers 200 with the updated task (docs/graph-behaviour.md
+    /// §3.2). To Do documents no If-Match, so none is sent.
     pub async fn update_task(
         &self,
         user_id: &str,
@@ -292,7 +292,8 @@ impl<'a> TodoApi<'a> {
     }
 }
 
-/// A delta item: `{"id", "@removed": {"reason"}}` for a removal (graph-facts §3.3), else a task.
+/// A delta item: `{"id", "@removed": {"reason"}}` for a removal (docs/graph-behaviour.md §3.3),
+/// else a task.
 fn parse_change(item: Value) -> Result<TodoChange, GraphError> {
     if let Some(removed) = item.get("@removed") {
         let id = item

@@ -1,9 +1,9 @@
 //! The `clientState` secret a notification carries.
 //!
-//! Graph echoes the value we gave at subscription creation (graph-facts §1.1, §1.6); it is the only
-//! thing that tells a genuine notification from one anybody on the internet posted to the same
-//! URL. So it must never be printed, and comparing it must not leak how many leading bytes were
-//! right.
+//! Graph echoes the value we gave at subscription creation (docs/graph-behaviour.md §1.1, §1.6); it
+//! is the only thing that tells a genuine notification from one anybody on the internet posted to
+//! the same URL. So it must never be printed, and comparing it must not leak how many leading bytes
+//! were right.
 
 use subtle::ConstantTimeEq;
 

@@ -91,7 +91,7 @@ pub struct BindingSchedule {
     pub last_change_at: Option<DateTime<Utc>>,
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTime<Utc>>,
-    /// To Do: the deltaLink of the last round (graph-facts §3.3).
+    /// To Do: the deltaLink of the last round (docs/graph-behaviour.md §3.3).
     pub delta_link: Option<String>,
     /// To Do: the binding's live subscription and its expiry.
     pub subscription_id: Option<String>,
@@ -163,7 +163,7 @@ impl BindingSchedule {
     }
 
     /// When the subscription should be renewed: once less than `renew_fraction` of its maximum
-    /// lifetime is left (graph-facts §1.9).
+    /// lifetime is left (docs/graph-behaviour.md §1.9).
     pub fn renew_at(&self, settings: &SchedulerSettings) -> Option<DateTime<Utc>> {
         self.subscription_expires_at
             .map(|expires| expires - settings.renew_when_left())

@@ -1,5 +1,5 @@
-//! Change-notification subscriptions (graph-facts §1.1). `clientState` is a shared secret: the
-//! `Debug` impls redact it.
+//! Change-notification subscriptions (docs/graph-behaviour.md §1.1). `clientState` is a shared
+//! secret: the `Debug` impls redact it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
-//! To Do resources as Graph sends and accepts them (graph-facts §3.1), and their conversion to
-//! the domain's `RemoteTodoTask`.
+//! To Do resources as Graph sends and accepts them (docs/graph-behaviour.md §3.1), and their
+//! conversion to the domain's `RemoteTodoTask`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,8 @@ impl LinkedResource {
     }
 }
 
-/// `checklistItem` as read (graph-facts §3.1): a sub-resource of the task with a server-made id.
+/// `checklistItem` as read (docs/graph-behaviour.md §3.1): a sub-resource of the task with a
+/// server-made id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TodoChecklistItem {
@@ -209,9 +210,9 @@ impl TodoTask {
     }
 }
 
-/// A task to create (`POST .../tasks`), with the marker inline (graph-facts §3.1). It is sent
-/// as the patch that sets every field it has, plus its linked resources, so the two requests
-/// cannot drift apart in how a field goes over the wire.
+/// A task to create (`POST .../tasks`), with the marker inline (docs/graph-behaviour.md §3.1). It
+/// is sent as the patch that sets every field it has, plus its linked resources, so the two
+/// requests cannot drift apart in how a field goes over the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(into = "CreateBody")]
 pub struct NewTodoTask {
@@ -306,7 +307,7 @@ pub enum TodoChange {
 }
 
 /// The result of one delta round: every change since the link it started from, and the link to
-/// store for the next round (graph-facts §3.3).
+/// store for the next round (docs/graph-behaviour.md §3.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeltaRound {
     pub changes: Vec<TodoChange>,
