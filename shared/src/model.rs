@@ -167,16 +167,8 @@ pub struct SubscriptionRecord {
     pub expires_at: DateTime<Utc>,
 }
 
-impl std::fmt::Debug for SubscriptionRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SubscriptionRecord")
-            .field("id", &self.id)
-            .field("binding_id", &self.binding_id)
-            .field("client_state", &"<redacted>")
-            .field("tenant_id", &self.tenant_id)
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
+crate::notification::debug_hiding_client_state! {
+    SubscriptionRecord { id, binding_id, tenant_id, expires_at }
 }
 
 /// Status of a task in the local store's vocabulary.

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::RemoteKind;
+
 /// The only envelope version this build writes and reads.
 pub const ENVELOPE_VERSION: u32 = 1;
 
@@ -35,6 +37,21 @@ pub enum Hint {
 }
 
 impl Hint {
+    /// A changed task of a binding's remote side, Planner or To Do.
+    pub fn remote_task(remote: RemoteKind, binding_id: &str, task_id: &str) -> Self {
+        let (binding_id, task_id) = (binding_id.to_owned(), task_id.to_owned());
+        match remote {
+            RemoteKind::Planner => Hint::RemotePlannerTask {
+                binding_id,
+                task_id,
+            },
+            RemoteKind::Todo => Hint::RemoteTodoTask {
+                binding_id,
+                task_id,
+            },
+        }
+    }
+
     /// The `kind` tag, for logs and metrics.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -1,8 +1,8 @@
 //! Connecting a To Do binding to Graph's change notifications: a subscription on the list's
 //! tasks, with a fresh random clientState that only the sync table keeps.
 //!
-//! The scheduler (issue 6) owns renewal and repair (`crate::scheduler::subscription`); this is
-//! the first connection, which also records the subscription on the binding's schedule so the
+//! The scheduler owns renewal and repair (`crate::scheduler::subscription`); this is the first
+//! connection, which also records the subscription on the binding's schedule so the
 //! scheduler renews it instead of meeting a 409 for a subscription it does not know.
 
 use chrono::{DateTime, Utc};
@@ -28,6 +28,41 @@ impl WebhookUrls {
             notification_url: format!("{base}{}", crate::webhook::NOTIFICATION_PATH),
             lifecycle_url: format!("{base}{}", crate::webhook::LIFECYCLE_PATH),
         }
+    }
+
+    /// One `POST /subscriptions` on the binding's list, posting to these URLs, with a fresh
+    /// clientState recorded in the sync table before it is returned: that record is the only
+    /// place the clientState is kept, and the webhook authenticates the subscription's
+    /// notifications against it.
+    pub(crate) async fn subscribe<S: SubscriptionSave>(
+        &self,
+        graph: &GraphClient,
+        store: &S,
+        binding: &Binding,
+        tenant_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<SubscriptionRecord, SetupError> {
+        let client_state = new_client_state();
+        let created = graph
+            .subscriptions()
+            .create(&NewSubscription::todo_tasks(
+                &binding.user_id,
+                &binding.remote_container_id,
+                &self.notification_url,
+                &self.lifecycle_url,
+                expires_at,
+                client_state.clone(),
+            ))
+            .await?;
+        let record = SubscriptionRecord {
+            id: created.id,
+            binding_id: binding.id.clone(),
+            client_state,
+            tenant_id: tenant_id.to_owned(),
+            expires_at: created.expiration_date_time,
+        };
+        store.save_subscription(&record).await?;
+        Ok(record)
     }
 }
 
@@ -69,33 +104,15 @@ pub async fn connect_todo_binding<S: BindingSave + SubscriptionSave + ScheduleSt
         return Err(SetupError::NotTodo(binding.id.clone()));
     }
     store.save_binding(binding).await?;
-    let client_state = new_client_state();
-    let created = graph
-        .subscriptions()
-        .create(&NewSubscription::todo_tasks(
-            &binding.user_id,
-            &binding.remote_container_id,
-            &urls.notification_url,
-            &urls.lifecycle_url,
-            expires_at,
-            client_state.clone(),
-        ))
+    let record = urls
+        .subscribe(graph, store, binding, tenant_id, expires_at)
         .await?;
-    let record = SubscriptionRecord {
-        id: created.id,
-        binding_id: binding.id.clone(),
-        client_state,
-        tenant_id: tenant_id.to_owned(),
-        expires_at: created.expiration_date_time,
-    };
-    store.save_subscription(&record).await?;
     let now = Utc::now();
     let mut schedule = store
         .get_schedule(&binding.id)
         .await?
         .unwrap_or_else(|| BindingSchedule::new(&binding.id, binding.remote, now));
-    schedule.subscription_id = Some(record.id.clone());
-    schedule.subscription_expires_at = Some(record.expires_at);
+    schedule.hold_subscription(&record);
     schedule.subscription_failure = None;
     schedule.refresh_due(&SchedulerSettings::default());
     store.put_schedule(&schedule).await?;

@@ -1,6 +1,6 @@
-//! Client-credentials tokens from the identity platform (graph-facts §6): one cached token per
-//! client (tenant, client id and scope are fixed per client), refreshed ahead of expiry, one
-//! refresh at a time however many requests wait, and token errors turned into instructions for
+//! Client-credentials tokens from the identity platform (docs/graph-behaviour.md §6): one cached
+//! token per client (tenant, client id and scope are fixed per client), refreshed ahead of expiry,
+//! one refresh at a time however many requests wait, and token errors turned into instructions for
 //! the operator.
 
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::GraphError;
 
-/// Refresh when less than this is left (graph-facts §6.4, client advice), or a quarter of the
-/// lifetime for short-lived tokens.
+/// Refresh when less than this is left (docs/graph-behaviour.md §6.4, client advice), or a quarter
+/// of the lifetime for short-lived tokens.
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]

@@ -1,5 +1,5 @@
-//! JSON batching (graph-facts §4): up to 20 requests per `POST /$batch`, answers correlated by
-//! id (their order may differ), throttled items retried together after the longest
+//! JSON batching (docs/graph-behaviour.md §4): up to 20 requests per `POST /$batch`, answers
+//! correlated by id (their order may differ), throttled items retried together after the longest
 //! `Retry-After`, other failures returned per item.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::GraphClient;
 use super::GraphError;
-use super::client::{GraphRequest, Operation};
 use super::error::{ErrorContext, classify};
+use super::request::{GraphRequest, Operation};
 use super::retry::{parse_retry_after, wait_fits};
 
 /// Graph's limit per batch.
@@ -21,19 +21,9 @@ pub const MAX_BATCH_SIZE: usize = 20;
 const ITEM_PERMISSION: &str = "the permission of the batched call (see docs/graph-client.md)";
 
 /// A batch of reads, updates and deletes can be resent after an ambiguous failure.
-pub(crate) const BATCH_IDEMPOTENT: Operation = Operation {
-    name: "batch",
-    permission: ITEM_PERMISSION,
-    idempotent: true,
-    delta: false,
-};
+pub(crate) const BATCH_IDEMPOTENT: Operation = Operation::new("batch", ITEM_PERMISSION, true);
 /// A batch holding a create cannot.
-pub(crate) const BATCH_WITH_CREATES: Operation = Operation {
-    name: "batch",
-    permission: ITEM_PERMISSION,
-    idempotent: false,
-    delta: false,
-};
+pub(crate) const BATCH_WITH_CREATES: Operation = Operation::new("batch", ITEM_PERMISSION, false);
 
 /// One request inside a batch.
 #[derive(Debug, Clone, PartialEq, Serialize)]

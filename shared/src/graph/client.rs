@@ -7,32 +7,20 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::auth::{CachedToken, TokenCache, TokenResponse, classify_token_error};
 use super::counters::{CallCounters, Outcome};
 use super::error::{ErrorContext, classify};
+use super::request::{GraphRequest, GraphResponse, Operation};
 use super::retry::{RetryPolicy, parse_retry_after, wait_fits};
 use super::{GraphError, GraphSettings};
 
 /// Time kept free for the retried request itself when deciding whether a wait fits before the
 /// deadline.
 const REQUEST_ALLOWANCE: Duration = Duration::from_millis(500);
-
-/// One kind of Graph call: its name in counters and logs, the application permission it needs
-/// (named in 403 messages and in docs/graph-client.md), and whether repeating it is harmless.
-#[derive(Debug)]
-pub(crate) struct Operation {
-    pub name: &'static str,
-    pub permission: &'static str,
-    /// A retry after an ambiguous failure (timeout, 5xx) cannot do harm. Creates are not: a
-    /// create that timed out may have happened, so only refusals (429, connect errors) are
-    /// retried for them.
-    pub idempotent: bool,
-    pub delta: bool,
-}
 
 pub(crate) const TOKEN_OPERATION: &str = "token";
 
@@ -53,66 +41,6 @@ struct Inner {
     tokens: TokenCache,
     counters: CallCounters,
     policy: RetryPolicy,
-}
-
-/// A request ready to send.
-#[derive(Debug)]
-pub(crate) struct GraphRequest {
-    pub op: &'static Operation,
-    pub method: Method,
-    pub url: Url,
-    pub body: Option<serde_json::Value>,
-    pub headers: Vec<(HeaderName, String)>,
-}
-
-impl GraphRequest {
-    pub fn new(op: &'static Operation, method: Method, url: Url) -> Self {
-        Self {
-            op,
-            method,
-            url,
-            body: None,
-            headers: Vec::new(),
-        }
-    }
-
-    pub fn json(mut self, body: serde_json::Value) -> Self {
-        self.body = Some(body);
-        self
-    }
-
-    pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-}
-
-/// A successful (2xx) response.
-#[derive(Debug)]
-pub(crate) struct GraphResponse {
-    pub status: u16,
-    #[allow(dead_code)] // kept for callers that need more than the ETag
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl GraphResponse {
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, GraphError> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            GraphError::Protocol(format!(
-                "HTTP {} body does not have the expected shape: {e}",
-                self.status
-            ))
-        })
-    }
-
-    /// The `ETag` header, if Graph sent one.
-    pub fn etag_header(&self) -> Option<String> {
-        self.headers
-            .get(reqwest::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    }
 }
 
 /// A failed attempt, and whether repeating it is safe.
@@ -231,8 +159,8 @@ impl GraphClient {
         url
     }
 
-    /// A link Graph handed out (nextLink, deltaLink), followed unchanged (graph-facts §0) but only
-    /// to Graph's own origin: the bearer token must not leave for another host.
+    /// A link Graph handed out (nextLink, deltaLink), followed unchanged (docs/graph-behaviour.md
+    /// §0) but only to Graph's own origin: the bearer token must not leave for another host.
     pub(crate) fn graph_link(&self, link: &str) -> Result<Url, GraphError> {
         let url = Url::parse(link)
             .map_err(|e| GraphError::Protocol(format!("link {link:?} is not a URL: {e}")))?;
@@ -262,7 +190,7 @@ impl GraphClient {
         self.send(request).await?.json()
     }
 
-    /// GETs a collection and follows every `@odata.nextLink` (graph-facts §0, §2.9).
+    /// GETs a collection and follows every `@odata.nextLink` (docs/graph-behaviour.md §0, §2.9).
     pub(crate) async fn list_all<T: DeserializeOwned>(
         &self,
         op: &'static Operation,

@@ -1,5 +1,5 @@
 //! One error type for every Graph call, split by what the caller should do, and the mapping from
-//! an HTTP status plus Graph's error body (graph-facts §0) to it.
+//! an HTTP status plus Graph's error body (docs/graph-behaviour.md §0) to it.
 
 use std::time::Duration;
 
@@ -38,8 +38,8 @@ pub enum GraphError {
     Protocol(String),
 }
 
-/// The Planner 403 codes that mean "a service limit was hit" (graph-facts §2.8), plus Graph's
-/// generic `quotaLimitReached` (§0). Everything else under 403 is a permission problem.
+/// The Planner 403 codes that mean "a service limit was hit" (docs/graph-behaviour.md §2.8), plus
+/// Graph's generic `quotaLimitReached` (§0). Everything else under 403 is a permission problem.
 const QUOTA_CODES: &[&str] = &[
     "MaximumProjectsOwnedByUser",
     "MaximumProjectsSharedWithUser",
@@ -101,7 +101,7 @@ impl GraphError {
     }
 }
 
-/// Graph's error body: `{"error":{"code","message",...}}` (graph-facts §0).
+/// Graph's error body: `{"error":{"code","message",...}}` (docs/graph-behaviour.md §0).
 #[derive(Debug, Default, Deserialize)]
 struct ErrorBody {
     #[serde(default)]
@@ -127,15 +127,15 @@ pub(crate) fn parse_error_body(body: &[u8]) -> (String, String) {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ErrorContext {
     /// The application permission the call needs, named in permission errors so the operator
-    /// knows what to grant (graph-facts §2.10, §3.2, §1.2).
+    /// knows what to grant (docs/graph-behaviour.md §2.10, §3.2, §1.2).
     pub permission: &'static str,
     /// A delta call: 410 means "start over" rather than "gone".
     pub delta: bool,
 }
 
 /// Maps a non-success Graph response to what the caller should do. `retry_after` is the parsed
-/// `Retry-After` header; `fallback_wait` is used for a 429 without one (graph-facts §5: without
-/// Retry-After, back off).
+/// `Retry-After` header; `fallback_wait` is used for a 429 without one (docs/graph-behaviour.md §5:
+/// without Retry-After, back off).
 pub(crate) fn classify(
     status: u16,
     retry_after: Option<Duration>,
@@ -144,7 +144,7 @@ pub(crate) fn classify(
     ctx: ErrorContext,
 ) -> GraphError {
     let (code, message) = parse_error_body(body);
-    // Expired delta tokens come back as assorted 4xx codes (graph-facts §3.3).
+    // Expired delta tokens come back as assorted 4xx codes (docs/graph-behaviour.md §3.3).
     if code.eq_ignore_ascii_case("syncStateNotFound") || code.eq_ignore_ascii_case("resyncRequired")
     {
         return GraphError::DeltaExpired;

@@ -1,6 +1,6 @@
 //! The Microsoft Graph client: the only way the library talks to Graph.
 //!
-//! Facts it relies on are cited as graph-facts §N (../shared/reference/graph-facts.md); the list of
+//! What it relies on about Graph's behaviour is cited as docs/graph-behaviour.md §N; the list of
 //! calls, their cost and the permissions they need is in docs/graph-client.md.
 //!
 //! Build one [`GraphClient`] per process from [`GraphSettings`] and the process's one
@@ -14,6 +14,7 @@ mod error;
 pub mod metrics;
 pub mod models;
 mod planner;
+mod request;
 mod retry;
 mod settings;
 mod subscriptions;

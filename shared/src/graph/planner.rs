@@ -1,6 +1,6 @@
-//! Planner calls (graph-facts §2.7). Writes carry `If-Match` with the last known ETag (§2.6);
-//! task updates ask for `Prefer: return=representation` so the new representation and ETag come
-//! back without an extra read.
+//! Planner calls (docs/graph-behaviour.md §2.7). Writes carry `If-Match` with the last known ETag
+//! (§2.6); task updates ask for `Prefer: return=representation` so the new representation and ETag
+//! come back without an extra read.
 
 use reqwest::Method;
 use reqwest::header::{HeaderName, IF_MATCH};
@@ -8,31 +8,21 @@ use reqwest::header::{HeaderName, IF_MATCH};
 use super::GraphClient;
 use super::GraphError;
 use super::batch::BatchRequest;
-use super::client::{GraphRequest, GraphResponse, Operation};
 use super::models::{
     NewPlannerTask, PlannerTask, PlannerTaskDetails, PlannerTaskDetailsPatch, PlannerTaskPatch,
 };
-use super::todo::to_json;
+use super::request::{GraphRequest, GraphResponse, Operation, TASKS_READ, TASKS_WRITE, to_json};
 
-const READ: &str = "Tasks.Read.All";
-const WRITE: &str = "Tasks.ReadWrite.All";
-
-pub(crate) const LIST_PLAN_TASKS: Operation = op("planner.list_plan_tasks", READ, true);
-pub(crate) const GET_TASK: Operation = op("planner.get_task", READ, true);
-pub(crate) const GET_DETAILS: Operation = op("planner.get_task_details", READ, true);
-pub(crate) const CREATE_TASK: Operation = op("planner.create_task", WRITE, false);
-pub(crate) const UPDATE_TASK: Operation = op("planner.update_task", WRITE, true);
-pub(crate) const UPDATE_DETAILS: Operation = op("planner.update_task_details", WRITE, true);
-pub(crate) const DELETE_TASK: Operation = op("planner.delete_task", WRITE, true);
-
-const fn op(name: &'static str, permission: &'static str, idempotent: bool) -> Operation {
-    Operation {
-        name,
-        permission,
-        idempotent,
-        delta: false,
-    }
-}
+pub(crate) const LIST_PLAN_TASKS: Operation =
+    Operation::new("planner.list_plan_tasks", TASKS_READ, true);
+pub(crate) const GET_TASK: Operation = Operation::new("planner.get_task", TASKS_READ, true);
+pub(crate) const GET_DETAILS: Operation =
+    Operation::new("planner.get_task_details", TASKS_READ, true);
+pub(crate) const CREATE_TASK: Operation = Operation::new("planner.create_task", TASKS_WRITE, false);
+pub(crate) const UPDATE_TASK: Operation = Operation::new("planner.update_task", TASKS_WRITE, true);
+pub(crate) const UPDATE_DETAILS: Operation =
+    Operation::new("planner.update_task_details", TASKS_WRITE, true);
+pub(crate) const DELETE_TASK: Operation = Operation::new("planner.delete_task", TASKS_WRITE, true);
 
 const PREFER: HeaderName = HeaderName::from_static("prefer");
 const RETURN_REPRESENTATION: &str = "return=representation";

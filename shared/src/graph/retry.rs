@@ -1,7 +1,7 @@
-//! When to try a Graph call again and how long to wait first (graph-facts §5): `Retry-After` is
-//! always honoured; without it, exponential backoff with full jitter; never past the caller's
-//! deadline, so a Lambda returns "throttled, retry after N s" instead of sleeping into its own
-//! timeout.
+//! When to try a Graph call again and how long to wait first (docs/graph-behaviour.md §5):
+//! `Retry-After` is always honoured; without it, exponential backoff with full jitter; never past
+//! the caller's deadline, so a Lambda returns "throttled, retry after N s" instead of sleeping into
+//! its own timeout.
 
 use std::time::{Duration, Instant, SystemTime};
 

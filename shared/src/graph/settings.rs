@@ -32,12 +32,13 @@ impl std::fmt::Debug for Secret {
 pub struct GraphSettings {
     /// e.g. `https://graph.microsoft.com/v1.0`, or the emulator's `http://127.0.0.1:PORT/v1.0`.
     pub graph_base_url: String,
-    /// e.g. `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` (graph-facts §6.1).
+    /// e.g. `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` (docs/graph-behaviour.md
+    /// §6.1).
     pub token_url: String,
     pub tenant_id: String,
     pub client_id: String,
     pub client_secret: Secret,
-    /// `{resource}/.default` (graph-facts §6.1); see [`GraphSettings::DEFAULT_SCOPE`].
+    /// `{resource}/.default` (docs/graph-behaviour.md §6.1); see [`GraphSettings::DEFAULT_SCOPE`].
     pub scope: String,
 }
 

@@ -1,35 +1,26 @@
-//! Subscription calls (graph-facts §1.2–§1.5). Renewal is refused app-only for To Do on some doc
-//! pages (§1.2 DISCREPANCY); callers handle that by make-before-break (DESIGN.md), so a refusal
-//! comes back as the ordinary `Forbidden`/`BadRequest` error.
+//! Subscription calls (docs/graph-behaviour.md §1.2–§1.5). Renewal is refused app-only for To Do on
+//! some doc pages (§1.2 DISCREPANCY); callers handle that by make-before-break (DESIGN.md), so a
+//! refusal comes back as the ordinary `Forbidden`/`BadRequest` error.
 
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 
 use super::GraphClient;
 use super::GraphError;
-use super::client::{GraphRequest, Operation};
 use super::models::{NewSubscription, Subscription};
-use super::todo::to_json;
+use super::request::{GraphRequest, Operation, to_json};
 
 /// Subscriptions need a read permission on the resource (§1.2); for To Do that is
 /// `Tasks.Read.All` or higher.
 const PERMISSION: &str = "Tasks.Read.All (or Tasks.ReadWrite.All)";
 
-pub(crate) const CREATE: Operation = op("subscriptions.create", false);
-pub(crate) const RENEW: Operation = op("subscriptions.renew", true);
-pub(crate) const REAUTHORIZE: Operation = op("subscriptions.reauthorize", true);
-pub(crate) const DELETE: Operation = op("subscriptions.delete", true);
-pub(crate) const GET: Operation = op("subscriptions.get", true);
-pub(crate) const LIST: Operation = op("subscriptions.list", true);
-
-const fn op(name: &'static str, idempotent: bool) -> Operation {
-    Operation {
-        name,
-        permission: PERMISSION,
-        idempotent,
-        delta: false,
-    }
-}
+pub(crate) const CREATE: Operation = Operation::new("subscriptions.create", PERMISSION, false);
+pub(crate) const RENEW: Operation = Operation::new("subscriptions.renew", PERMISSION, true);
+pub(crate) const REAUTHORIZE: Operation =
+    Operation::new("subscriptions.reauthorize", PERMISSION, true);
+pub(crate) const DELETE: Operation = Operation::new("subscriptions.delete", PERMISSION, true);
+pub(crate) const GET: Operation = Operation::new("subscriptions.get", PERMISSION, true);
+pub(crate) const LIST: Operation = Operation::new("subscriptions.list", PERMISSION, true);
 
 /// Subscription operations; get one with [`GraphClient::subscriptions`].
 #[derive(Debug, Clone, Copy)]

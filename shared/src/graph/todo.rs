@@ -1,50 +1,40 @@
-//! To Do calls under `/users/{id}/todo/lists/...` (graph-facts §3.2, §3.3). App-only access has
-//! no `/me`, so every path names the list's owner.
+//! To Do calls under `/users/{id}/todo/lists/...` (docs/graph-behaviour.md §3.2, §3.3). App-only
+//! access has no `/me`, so every path names the list's owner.
 
 use reqwest::Method;
 use serde_json::Value;
 
 use super::GraphClient;
 use super::GraphError;
-use super::client::{GraphRequest, Operation};
 use super::models::{
     DeltaRound, NewTodoTask, TodoChange, TodoChecklistItem, TodoChecklistItemWrite, TodoTask,
     TodoTaskList, TodoTaskPatch,
 };
+use super::request::{GraphRequest, Operation, TASKS_READ, TASKS_WRITE, to_json};
 use crate::model::RemoteTodoTask;
 use crate::ports::TodoTaskRead;
 
-const READ: &str = "Tasks.Read.All";
-const WRITE: &str = "Tasks.ReadWrite.All";
-
-pub(crate) const LIST_LISTS: Operation = op("todo.list_lists", READ, true);
-pub(crate) const LIST_TASKS: Operation = op("todo.list_tasks", READ, true);
-pub(crate) const GET_TASK: Operation = op("todo.get_task", READ, true);
-pub(crate) const CREATE_TASK: Operation = op("todo.create_task", WRITE, false);
-pub(crate) const UPDATE_TASK: Operation = op("todo.update_task", WRITE, true);
-pub(crate) const DELETE_TASK: Operation = op("todo.delete_task", WRITE, true);
-pub(crate) const LIST_CHECKLIST_ITEMS: Operation = op("todo.list_checklist_items", READ, true);
-pub(crate) const CREATE_CHECKLIST_ITEM: Operation = op("todo.create_checklist_item", WRITE, false);
-pub(crate) const UPDATE_CHECKLIST_ITEM: Operation = op("todo.update_checklist_item", WRITE, true);
-pub(crate) const DELETE_CHECKLIST_ITEM: Operation = op("todo.delete_checklist_item", WRITE, true);
+pub(crate) const LIST_LISTS: Operation = Operation::new("todo.list_lists", TASKS_READ, true);
+pub(crate) const LIST_TASKS: Operation = Operation::new("todo.list_tasks", TASKS_READ, true);
+pub(crate) const GET_TASK: Operation = Operation::new("todo.get_task", TASKS_READ, true);
+pub(crate) const CREATE_TASK: Operation = Operation::new("todo.create_task", TASKS_WRITE, false);
+pub(crate) const UPDATE_TASK: Operation = Operation::new("todo.update_task", TASKS_WRITE, true);
+pub(crate) const DELETE_TASK: Operation = Operation::new("todo.delete_task", TASKS_WRITE, true);
+pub(crate) const LIST_CHECKLIST_ITEMS: Operation =
+    Operation::new("todo.list_checklist_items", TASKS_READ, true);
+pub(crate) const CREATE_CHECKLIST_ITEM: Operation =
+    Operation::new("todo.create_checklist_item", TASKS_WRITE, false);
+pub(crate) const UPDATE_CHECKLIST_ITEM: Operation =
+    Operation::new("todo.update_checklist_item", TASKS_WRITE, true);
+pub(crate) const DELETE_CHECKLIST_ITEM: Operation =
+    Operation::new("todo.delete_checklist_item", TASKS_WRITE, true);
 pub(crate) const DELTA: Operation = Operation {
-    name: "todo.delta",
-    permission: READ,
-    idempotent: true,
     delta: true,
+    ..Operation::new("todo.delta", TASKS_READ, true)
 };
 
-const fn op(name: &'static str, permission: &'static str, idempotent: bool) -> Operation {
-    Operation {
-        name,
-        permission,
-        idempotent,
-        delta: false,
-    }
-}
-
 /// The relationships every task read inlines: the marker (DESIGN.md principle 3) and the
-/// checklist, so one request gives everything the sync compares (graph-facts §3.1).
+/// checklist, so one request gives everything the sync compares (docs/graph-behaviour.md §3.1).
 const TASK_EXPAND: &str = "linkedResources,checklistItems";
 
 /// To Do operations; get one with [`GraphClient::todo`].
@@ -142,8 +132,8 @@ impl<'a> TodoApi<'a> {
             .await
     }
 
-    /// `PATCH .../tasks/{id}`; To Do answers 200 with the updated task (graph-facts §3.2). To Do
-    /// documents no If-Match, so none is sent.
+    /// `PATCH .../tasks/{id}`; To Do answers 200 with the updated task (docs/graph-behaviour.md
+    /// §3.2). To Do documents no If-Match, so none is sent.
     pub async fn update_task(
         &self,
         user_id: &str,
@@ -302,7 +292,8 @@ impl<'a> TodoApi<'a> {
     }
 }
 
-/// A delta item: `{"id", "@removed": {"reason"}}` for a removal (graph-facts §3.3), else a task.
+/// A delta item: `{"id", "@removed": {"reason"}}` for a removal (docs/graph-behaviour.md §3.3),
+/// else a task.
 fn parse_change(item: Value) -> Result<TodoChange, GraphError> {
     if let Some(removed) = item.get("@removed") {
         let id = item
@@ -320,11 +311,6 @@ fn parse_change(item: Value) -> Result<TodoChange, GraphError> {
     serde_json::from_value(item)
         .map(|t| TodoChange::Upsert(Box::new(t)))
         .map_err(|e| GraphError::Protocol(format!("delta item is not a todoTask: {e}")))
-}
-
-pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, GraphError> {
-    serde_json::to_value(value)
-        .map_err(|e| GraphError::Protocol(format!("cannot encode request body: {e}")))
 }
 
 impl TodoTaskRead for GraphClient {

@@ -1,8 +1,8 @@
 //! Parsing of Graph change-notification collections, the webhook's untrusted input.
 //!
-//! The body Graph POSTs is a `changeNotificationCollection` (graph-facts §1.6): an object with a
-//! required `value` array of items, each either a change notification (`changeType`) or a
-//! lifecycle notification (`lifecycleEvent`, §1.8), never both.
+//! The body Graph POSTs is a `changeNotificationCollection` (docs/graph-behaviour.md §1.6): an
+//! object with a required `value` array of items, each either a change notification (`changeType`)
+//! or a lifecycle notification (`lifecycleEvent`, §1.8), never both.
 //!
 //! Two levels of strictness, on purpose:
 //! - The collection's shape (JSON object with a `value` array) is what tells a Graph delivery
@@ -26,9 +26,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 pub use client_state::ClientState;
+pub(crate) use client_state::{HiddenInDebug, debug_hiding_client_state};
 pub use todo_resource::{MAX_ID_LEN, TodoTaskResource, parse_todo_task_resource, valid_id};
 
-/// What changed, per `changeType` (graph-facts §1.6).
+/// What changed, per `changeType` (docs/graph-behaviour.md §1.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeType {
     Created,
@@ -59,7 +60,7 @@ impl ChangeType {
     }
 }
 
-/// What a lifecycle notification announces (graph-facts §1.8).
+/// What a lifecycle notification announces (docs/graph-behaviour.md §1.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LifecycleEvent {
     /// Notifications were lost (e.g. throttling): resync.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::settings::SchedulerSettings;
-use crate::model::RemoteKind;
+use crate::model::{RemoteKind, SubscriptionRecord};
 
 /// How often a binding is swept; recorded so operators can see why a binding is polled as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub struct BindingSchedule {
     pub last_change_at: Option<DateTime<Utc>>,
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTime<Utc>>,
-    /// To Do: the deltaLink of the last round (graph-facts §3.3).
+    /// To Do: the deltaLink of the last round (docs/graph-behaviour.md §3.3).
     pub delta_link: Option<String>,
     /// To Do: the binding's live subscription and its expiry.
     pub subscription_id: Option<String>,
@@ -137,6 +137,18 @@ impl BindingSchedule {
         }
     }
 
+    /// Points the schedule at `record`, the binding's live subscription.
+    pub fn hold_subscription(&mut self, record: &SubscriptionRecord) {
+        self.subscription_id = Some(record.id.clone());
+        self.subscription_expires_at = Some(record.expires_at);
+    }
+
+    /// The recorded subscription is gone or being replaced: the schedule holds none.
+    pub fn drop_subscription(&mut self) {
+        self.subscription_id = None;
+        self.subscription_expires_at = None;
+    }
+
     /// Recomputes `due_at` after a change; call before every write.
     pub fn refresh_due(&mut self, settings: &SchedulerSettings) {
         self.due_at = self.index_due(settings);
@@ -151,7 +163,7 @@ impl BindingSchedule {
     }
 
     /// When the subscription should be renewed: once less than `renew_fraction` of its maximum
-    /// lifetime is left (graph-facts §1.9).
+    /// lifetime is left (docs/graph-behaviour.md §1.9).
     pub fn renew_at(&self, settings: &SchedulerSettings) -> Option<DateTime<Utc>> {
         self.subscription_expires_at
             .map(|expires| expires - settings.renew_when_left())

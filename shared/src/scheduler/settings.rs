@@ -10,7 +10,7 @@ use crate::sync::mass_deletion::MassDeletionGuard;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchedulerSettings {
-    /// Planner sweep intervals (issue 6: about 1, 5 and 30 minutes).
+    /// Planner sweep intervals for busy, ordinary and idle plans.
     pub busy_interval: Duration,
     pub ordinary_interval: Duration,
     pub idle_interval: Duration,
@@ -22,7 +22,7 @@ pub struct SchedulerSettings {
     pub busy_open_tasks: usize,
     /// To Do delta rounds when notifications are flowing.
     pub todo_safety_net_interval: Duration,
-    /// Lifetime asked for a To Do subscription (at most 4,230 min, graph-facts §1.9).
+    /// Lifetime asked for a To Do subscription (at most 4,230 min, docs/graph-behaviour.md §1.9).
     pub subscription_lifetime: Duration,
     /// Renew once less than this share of `subscription_lifetime` is left.
     pub renew_fraction_left: f64,

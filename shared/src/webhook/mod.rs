@@ -1,10 +1,10 @@
-//! The webhook function's handler: Graph's front door (issue 5, DESIGN.md "The three functions").
+//! The webhook function's handler: Graph's front door (DESIGN.md "The three functions").
 //!
 //! It does little, does it fast, and trusts nothing: answer the validation handshake; parse the
 //! notification collection; believe an item only when its subscription, clientState and tenant
-//! check out; turn believed items into queue hints with one `send_hints` call; answer 202. It
-//! never calls Graph. Graph counts a delivery as failed after about 3 s (graph-facts §1.7), so
-//! the only awaited I/O is the subscription lookup (cached between warm invocations) and the
+//! check out; turn believed items into queue hints with one `send_hints` call; answer 202. It never
+//! calls Graph. Graph counts a delivery as failed after about 3 s (docs/graph-behaviour.md §1.7),
+//! so the only awaited I/O is the subscription lookup (cached between warm invocations) and the
 //! enqueue, and both together are bounded by [`WebhookSettings::answer_deadline`].
 //!
 //! The Lambda main, the local HTTP run and the tests all call [`handle`] (or [`handle_request`],
@@ -34,7 +34,7 @@ pub use routes::{Endpoint, LIFECYCLE_PATH, NOTIFICATION_PATH, endpoint_for};
 pub use subscription_cache::{Cached, SubscriptionCache};
 pub use verdict::{MISSED_REASON, judge};
 
-/// The query parameter that marks a validation request (graph-facts §1.3).
+/// The query parameter that marks a validation request (docs/graph-behaviour.md §1.3).
 pub const VALIDATION_TOKEN_PARAM: &str = "validationToken";
 
 /// Longest validation token echoed back. Graph's are a few hundred characters; a cap keeps the
@@ -67,12 +67,12 @@ pub struct WebhookSettings {
     /// nothing; the ids read so far are cached, so Graph's retry gets further. Bounds the time
     /// and cost a forged body with thousands of distinct ids can cause.
     pub max_store_lookups_per_request: usize,
-    /// How long the request's awaited I/O (subscription lookups and the enqueue) may take in
-    /// all. Past it the answer is 503 and nothing is acknowledged. Graph counts an answer after
-    /// 3 s as failed, and an endpoint whose answers often take longer than 3 s (or 10 s) is
-    /// delayed or has its notifications dropped (graph-facts §1.7); a hung DynamoDB or SQS call
-    /// must not hold the answer until the Lambda timeout. The deadline uses Tokio's timer, so
-    /// the handler must run on a runtime with time enabled (every runtime in this project is).
+    /// How long the request's awaited I/O (subscription lookups and the enqueue) may take in all.
+    /// Past it the answer is 503 and nothing is acknowledged. Graph counts an answer after 3 s as
+    /// failed, and an endpoint whose answers often take longer than 3 s (or 10 s) is delayed or has
+    /// its notifications dropped (docs/graph-behaviour.md §1.7); a hung DynamoDB or SQS call must
+    /// not hold the answer until the Lambda timeout. The deadline uses Tokio's timer, so the
+    /// handler must run on a runtime with time enabled (every runtime in this project is).
     pub answer_deadline: Duration,
 }
 

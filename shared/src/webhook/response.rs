@@ -32,8 +32,8 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response<Body> {
     )
 }
 
-/// The validation handshake answer (graph-facts §1.3): 200, `text/plain`, the decoded token as
-/// is. `nosniff` keeps a browser from reading a crafted token as HTML.
+/// The validation handshake answer (docs/graph-behaviour.md §1.3): 200, `text/plain`, the decoded
+/// token as is. `nosniff` keeps a browser from reading a crafted token as HTML.
 pub fn validation(token: String) -> Response<Body> {
     respond(
         StatusCode::OK,

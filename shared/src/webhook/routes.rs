@@ -5,7 +5,8 @@ use http::Method;
 
 /// Where Graph posts change notifications (`notificationUrl`).
 pub const NOTIFICATION_PATH: &str = "/notifications";
-/// Where Graph posts lifecycle notifications (`lifecycleNotificationUrl`, graph-facts §1.8).
+/// Where Graph posts lifecycle notifications (`lifecycleNotificationUrl`, docs/graph-behaviour.md
+/// §1.8).
 pub const LIFECYCLE_PATH: &str = "/lifecycle";
 
 /// Which of the two endpoints a request addressed.

@@ -1,8 +1,8 @@
 //! Deciding whether one notification is authentic, and what it asks for.
 //!
-//! Anybody can post to the webhook URL, so an item is believed only when it names a subscription
-//! we recorded, carries that subscription's clientState (graph-facts §1.6: "on a mismatch, treat
-//! the notification as not from Graph"), and comes from the subscription's tenant (and the
+//! Anybody can post to the webhook URL, so an item is believed only when it names a subscription we
+//! recorded, carries that subscription's clientState (docs/graph-behaviour.md §1.6: "on a mismatch,
+//! treat the notification as not from Graph"), and comes from the subscription's tenant (and the
 //! configured one, when set). Tenant ids are GUIDs, compared without regard to case.
 
 use crate::model::SubscriptionRecord;

@@ -1,4 +1,4 @@
-//! The date rules. Planner dates are UTC instants (graph-facts §2.1). To Do dates are
+//! The date rules. Planner dates are UTC instants (docs/graph-behaviour.md §2.1). To Do dates are
 //! `dateTimeTimeZone` values: a wall-clock time plus a zone name that may be a Windows name
 //! ("Eastern Standard Time"); Graph answers in UTC with 7 fractional digits (§3.5).
 //!

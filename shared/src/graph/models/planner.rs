@@ -1,4 +1,4 @@
-//! Planner resources (graph-facts §2.1–§2.4). Dates are UTC instants. Open types
+//! Planner resources (docs/graph-behaviour.md §2.1–§2.4). Dates are UTC instants. Open types
 //! (assignments, appliedCategories, checklist, references) are maps keyed as Graph keys them;
 //! in patches a `None` value is sent as `null`, which removes the key.
 

@@ -1,8 +1,10 @@
-//! Change-notification subscriptions (graph-facts §1.1). `clientState` is a shared secret: the
-//! `Debug` impls redact it.
+//! Change-notification subscriptions (docs/graph-behaviour.md §1.1). `clientState` is a shared
+//! secret: the `Debug` impls redact it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::notification::debug_hiding_client_state;
 
 /// `subscription` as Graph returns it. `client_state` is `None` in list responses (§1.5).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,23 +28,10 @@ pub struct Subscription {
     pub creator_id: Option<String>,
 }
 
-impl std::fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription")
-            .field("id", &self.id)
-            .field("resource", &self.resource)
-            .field("change_type", &self.change_type)
-            .field("notification_url", &self.notification_url)
-            .field(
-                "lifecycle_notification_url",
-                &self.lifecycle_notification_url,
-            )
-            .field("expiration_date_time", &self.expiration_date_time)
-            .field(
-                "client_state",
-                &self.client_state.as_ref().map(|_| "<redacted>"),
-            )
-            .finish_non_exhaustive()
+debug_hiding_client_state! {
+    Subscription {
+        id, resource, change_type, notification_url, lifecycle_notification_url,
+        expiration_date_time, application_id, creator_id,
     }
 }
 
@@ -85,19 +74,10 @@ impl NewSubscription {
     }
 }
 
-impl std::fmt::Debug for NewSubscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewSubscription")
-            .field("resource", &self.resource)
-            .field("change_type", &self.change_type)
-            .field("notification_url", &self.notification_url)
-            .field(
-                "lifecycle_notification_url",
-                &self.lifecycle_notification_url,
-            )
-            .field("expiration_date_time", &self.expiration_date_time)
-            .field("client_state", &"<redacted>")
-            .finish()
+debug_hiding_client_state! {
+    NewSubscription {
+        resource, change_type, notification_url, lifecycle_notification_url,
+        expiration_date_time, latest_supported_tls_version,
     }
 }
 

@@ -1,5 +1,5 @@
-//! To Do resources as Graph sends and accepts them (graph-facts §3.1), and their conversion to
-//! the domain's `RemoteTodoTask`.
+//! To Do resources as Graph sends and accepts them (docs/graph-behaviour.md §3.1), and their
+//! conversion to the domain's `RemoteTodoTask`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,8 @@ impl LinkedResource {
     }
 }
 
-/// `checklistItem` as read (graph-facts §3.1): a sub-resource of the task with a server-made id.
+/// `checklistItem` as read (docs/graph-behaviour.md §3.1): a sub-resource of the task with a
+/// server-made id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TodoChecklistItem {
@@ -209,24 +210,47 @@ impl TodoTask {
     }
 }
 
-/// A task to create (`POST .../tasks`), with the marker inline (graph-facts §3.1).
+/// A task to create (`POST .../tasks`), with the marker inline (docs/graph-behaviour.md §3.1). It
+/// is sent as the patch that sets every field it has, plus its linked resources, so the two
+/// requests cannot drift apart in how a field goes over the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(into = "CreateBody")]
 pub struct NewTodoTask {
     pub title: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<ItemBody>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<TodoStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub importance: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date_time: Option<DateTimeTimeZone>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date_time: Option<DateTimeTimeZone>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Empty: none sent.
     pub categories: Vec<String>,
     pub linked_resources: Vec<LinkedResource>,
+}
+
+/// The body of a create: what [`NewTodoTask`] serialises as.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody {
+    #[serde(flatten)]
+    fields: TodoTaskPatch,
+    linked_resources: Vec<LinkedResource>,
+}
+
+impl From<NewTodoTask> for CreateBody {
+    fn from(task: NewTodoTask) -> Self {
+        Self {
+            fields: TodoTaskPatch {
+                title: Some(task.title),
+                body: task.body,
+                status: task.status,
+                importance: task.importance,
+                due_date_time: task.due_date_time.map(Some),
+                start_date_time: task.start_date_time.map(Some),
+                categories: (!task.categories.is_empty()).then_some(task.categories),
+            },
+            linked_resources: task.linked_resources,
+        }
+    }
 }
 
 impl NewTodoTask {
@@ -283,7 +307,7 @@ pub enum TodoChange {
 }
 
 /// The result of one delta round: every change since the link it started from, and the link to
-/// store for the next round (graph-facts §3.3).
+/// store for the next round (docs/graph-behaviour.md §3.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeltaRound {
     pub changes: Vec<TodoChange>,
@@ -326,5 +350,22 @@ mod tests {
             serde_json::to_value(&p).unwrap(),
             serde_json::json!({"title":"t","dueDateTime":null})
         );
+    }
+
+    #[test]
+    fn a_create_sends_the_fields_it_has_and_the_marker() {
+        let mut new = NewTodoTask::for_local_task("l-1", "Pay");
+        assert_eq!(
+            serde_json::to_value(&new).unwrap(),
+            serde_json::json!({"title":"Pay","linkedResources":[
+                {"applicationName":"tasksync","displayName":"tasksync l-1","externalId":"l-1"}
+            ]})
+        );
+        new.status = Some(TodoStatus::Completed);
+        new.categories = vec!["Red".into()];
+        let sent = serde_json::to_value(&new).unwrap();
+        assert_eq!(sent["status"], "completed");
+        assert_eq!(sent["categories"], serde_json::json!(["Red"]));
+        assert!(sent.get("dueDateTime").is_none() && sent.get("body").is_none());
     }
 }

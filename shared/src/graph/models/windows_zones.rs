@@ -1,6 +1,6 @@
-//! Windows time-zone names, as To Do's `dateTimeTimeZone` uses them (graph-facts §3.1, §3.5),
-//! mapped to IANA zones. From CLDR's windowsZones.xml, territory "001" (the zone Windows means
-//! when no region is given).
+//! Windows time-zone names, as To Do's `dateTimeTimeZone` uses them (docs/graph-behaviour.md §3.1,
+//! §3.5), mapped to IANA zones. From CLDR's windowsZones.xml, territory "001" (the zone Windows
+//! means when no region is given).
 
 pub(crate) const WINDOWS_TO_IANA: &[(&str, &str)] = &[
     ("Dateline Standard Time", "Etc/GMT+12"),
