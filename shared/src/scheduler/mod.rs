@@ -3,14 +3,14 @@
 //!
 //! Each binding has a schedule record (`BindingSchedule`) with its own due time; a run takes the
 //! due ones oldest first from one gsi1 Query, leases each with a conditional write (so
-//! overlapping runs, and workers acting on control hints, never handle one binding twice), does
+//! overlapping runs, and workers acting on binding hints, never handle one binding twice), does
 //! what is due, and releases the lease with the next due time. Bindings are handled with bounded
 //! concurrency, and none is started once the run's deadline is near: the rest stay due, and
 //! being the oldest, come first next run.
 
 mod binding;
-mod control;
 mod enroll;
+mod hints;
 mod lease;
 mod run;
 mod schedule;
@@ -18,11 +18,11 @@ mod settings;
 pub mod subscription;
 pub mod sweep;
 
-pub use control::{
-    ControlError, approve_withheld_deletions, reauthorize_subscription, recreate_subscription,
+pub use enroll::{enroll, enroll_new_bindings};
+pub use hints::{
+    HintError, approve_withheld_deletions, reauthorize_subscription, recreate_subscription,
     resync_binding,
 };
-pub use enroll::{enroll, enroll_new_bindings};
 pub use lease::{Lease, LeaseError};
 pub use run::{RunContext, TickReport, run_tick};
 pub use schedule::{

@@ -160,7 +160,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_lifecycle_events_to_control_hints() {
+    fn maps_lifecycle_events_to_subscription_hints() {
         let r = record();
         assert_eq!(
             judge(&lifecycle("reauthorizationRequired"), &r, None),

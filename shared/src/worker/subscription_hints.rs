@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use super::{MessageOutcome, WorkerError};
 use crate::ports::HintSend;
-use crate::scheduler::{ControlError, SchedulerDeps, SchedulerStore};
+use crate::scheduler::{HintError, SchedulerDeps, SchedulerStore};
 
 /// Handles the subscription hints.
 pub trait SubscriptionHints: Send + Sync {
@@ -61,21 +61,19 @@ impl SubscriptionHints for LeaveToScheduler {
 
 fn hint_result<T: std::fmt::Debug>(
     binding_id: &str,
-    result: Result<T, ControlError>,
+    result: Result<T, HintError>,
 ) -> Result<MessageOutcome, WorkerError> {
     match result {
         Ok(done) => Ok(MessageOutcome::Subscription {
             binding_id: binding_id.to_owned(),
             detail: format!("{done:?}"),
         }),
-        Err(ControlError::UnknownBinding(id)) => {
-            Ok(MessageOutcome::UnknownBinding { binding_id: id })
-        }
-        Err(e @ ControlError::Busy(_)) => Err(WorkerError::Retry {
+        Err(HintError::UnknownBinding(id)) => Ok(MessageOutcome::UnknownBinding { binding_id: id }),
+        Err(e @ HintError::Busy(_)) => Err(WorkerError::Retry {
             reason: e.to_string(),
             after: Some(std::time::Duration::from_secs(30)),
         }),
-        Err(ControlError::Store(e)) => Err(e.into()),
+        Err(HintError::Store(e)) => Err(e.into()),
     }
 }
 

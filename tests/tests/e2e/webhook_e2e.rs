@@ -189,7 +189,7 @@ async fn a_forged_notification_enqueues_nothing_and_is_answered_like_a_real_one(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lifecycle_events_become_control_hints() {
+async fn lifecycle_events_become_subscription_hints() {
     let rig = WebhookRig::start().await;
     assert_eq!(
         rig.lifecycle_hints("missed", 1).await,

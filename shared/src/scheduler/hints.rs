@@ -1,4 +1,4 @@
-//! Entry points for the worker's control hints and the operator's approval: each acts on one
+//! Entry points for the worker's binding hints and the operator's approval: each acts on one
 //! binding now, outside its schedule, under the same lease a scheduled run takes.
 
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use crate::ports::{HintSend, ScheduleStore, StoreError};
 
 /// Why a worker's call could not act now; the worker retries the message later.
 #[derive(Debug, thiserror::Error)]
-pub enum ControlError {
+pub enum HintError {
     #[error("binding {0} is being handled by a scheduler run; retry later")]
     Busy(String),
     #[error("binding {0} does not exist")]
@@ -28,7 +28,7 @@ async fn control<S, Q>(
     binding_id: &str,
     now: DateTime<Utc>,
     request: SubscriptionRequest,
-) -> Result<BindingOutcome, ControlError>
+) -> Result<BindingOutcome, HintError>
 where
     S: SchedulerStore,
     Q: HintSend,
@@ -42,7 +42,7 @@ where
                 .store
                 .find_binding(binding_id)
                 .await?
-                .ok_or_else(|| ControlError::UnknownBinding(binding_id.to_owned()))?;
+                .ok_or_else(|| HintError::UnknownBinding(binding_id.to_owned()))?;
             match enroll(&deps.store, &binding, now).await {
                 Ok(()) | Err(StoreError::ConditionFailed(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -50,20 +50,20 @@ where
             Lease::take(&deps.store, binding_id, &owner, now, &deps.settings)
                 .await
                 .map_err(|e| match e {
-                    LeaseError::Held => ControlError::Busy(binding_id.to_owned()),
-                    LeaseError::Store(e) => ControlError::Store(e),
+                    LeaseError::Held => HintError::Busy(binding_id.to_owned()),
+                    LeaseError::Store(e) => HintError::Store(e),
                 })?
-                .ok_or_else(|| ControlError::UnknownBinding(binding_id.to_owned()))?
+                .ok_or_else(|| HintError::UnknownBinding(binding_id.to_owned()))?
         }
-        Err(LeaseError::Held) => return Err(ControlError::Busy(binding_id.to_owned())),
+        Err(LeaseError::Held) => return Err(HintError::Busy(binding_id.to_owned())),
         Err(LeaseError::Store(e)) => return Err(e.into()),
     };
     Ok(handle_leased(deps, lease, now, &request, true).await?)
 }
 
-/// The control hints share one signature: the binding, the one string the hint carries, and the
+/// The binding hints share one signature: the binding, the one string the hint carries, and the
 /// time; each hands [`control`] the subscription request the hint stands for.
-macro_rules! control_hint {
+macro_rules! binding_hint {
     ($(#[$doc:meta])* $name:ident($binding_id:ident, $arg:ident) => $request:expr) => {
         $(#[$doc])*
         pub async fn $name<S: SchedulerStore, Q: HintSend>(
@@ -71,13 +71,13 @@ macro_rules! control_hint {
             $binding_id: &str,
             $arg: &str,
             now: DateTime<Utc>,
-        ) -> Result<BindingOutcome, ControlError> {
+        ) -> Result<BindingOutcome, HintError> {
             control(deps, $binding_id, now, $request).await
         }
     };
 }
 
-control_hint!(
+binding_hint!(
     /// `reauthorize_subscription` hint (lifecycle `reauthorizationRequired`,
     /// docs/graph-behaviour.md §1.8): renews the subscription now with one PATCH (which also
     /// reauthorizes), or replaces it make before break if the renewal is refused; then a delta
@@ -87,7 +87,7 @@ control_hint!(
     }
 );
 
-control_hint!(
+binding_hint!(
     /// `recreate_subscription` hint (lifecycle `subscriptionRemoved`): checks the subscription,
     /// makes a new one if it is gone, then resyncs with a full delta round.
     recreate_subscription(binding_id, subscription_id) => SubscriptionRequest::Recreate {
@@ -95,7 +95,7 @@ control_hint!(
     }
 );
 
-control_hint!(
+binding_hint!(
     /// `resync_binding` hint (lifecycle `missed`, a new binding, an operator): sweeps the binding
     /// now with a full comparison (To Do: a delta round from scratch, docs/graph-behaviour.md
     /// §1.8 "fully resync"; Planner: the listing), so every difference from the mapping becomes a
