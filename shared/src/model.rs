@@ -145,7 +145,7 @@ impl ConflictPolicy {
 
 /// A binding's failure record: consecutive binding-level failures (its container is gone, the
 /// app lost access) and, once they reach the threshold, the time until which its messages are
-/// acknowledged and recorded instead of retried (DESIGN.md principle 7).
+/// acknowledged and recorded instead of retried (docs/architecture.md principle 7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CircuitBreaker {
     pub failures: u32,
@@ -200,7 +200,7 @@ impl TaskStatus {
 }
 
 /// Who made the last write to a local task item. Writes by the sync are recognisable so they
-/// reconcile to "nothing to do" (DESIGN.md principle 4).
+/// reconcile to "nothing to do" (docs/architecture.md principle 4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {

@@ -1,6 +1,6 @@
 //! The versioned JSON envelopes that travel on the work queue.
 //!
-//! A message is a *hint*, never data (DESIGN.md principle 1): it names what to look at, and the
+//! A message is a *hint*, never data (docs/architecture.md principle 1): it names what to look at, and the
 //! worker always reads the current state of both sides. So duplicates, reordering and replays are
 //! harmless. Every message is `{"v":1,"kind":...}`; an unknown version or kind is a decode error
 //! with a clear reason (it goes to the DLQ intact), never a panic.

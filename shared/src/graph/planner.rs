@@ -45,7 +45,7 @@ impl<'a> PlannerApi<'a> {
         self.client.list_all(&LIST_PLAN_TASKS, url).await
     }
 
-    /// The same listing with `$expand=details`. Undocumented for this call (DESIGN.md): a
+    /// The same listing with `$expand=details`. Undocumented for this call (docs/graph-behaviour.md §7): a
     /// `BadRequest` means "not supported here"; fall back to `list_plan_tasks` plus
     /// [`PlannerApi::get_task_details_many`] for the tasks whose fingerprint or ETag changed.
     pub async fn list_plan_tasks_with_details(
@@ -84,7 +84,7 @@ impl<'a> PlannerApi<'a> {
     /// Creates a task and writes the marker of `local_id` into its details (3 requests: create,
     /// read details for their ETag, patch details). If the process dies between the create and
     /// the marker, the task exists without a marker: the caller should record the remote id in
-    /// its mapping claim (DESIGN.md principle 3) as soon as this returns, and an unmarked task
+    /// its mapping claim (docs/architecture.md principle 3) as soon as this returns, and an unmarked task
     /// found by a sweep needs that record to be recognised.
     pub async fn create_task_with_marker(
         &self,
@@ -159,7 +159,7 @@ impl<'a> PlannerApi<'a> {
     }
 
     /// Details of many tasks, twenty per `$batch` (the fallback when a listing cannot expand
-    /// details, DESIGN.md). One outcome per id, in the order given.
+    /// details, docs/graph-behaviour.md §7). One outcome per id, in the order given.
     pub async fn get_task_details_many(
         &self,
         task_ids: &[&str],

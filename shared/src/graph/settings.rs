@@ -1,5 +1,5 @@
 //! What the client needs to reach Graph and the identity platform. The endpoints are overridable
-//! so the same binaries run against the emulator (DESIGN.md, Contracts).
+//! so the same binaries run against the emulator (docs/architecture.md, Contracts).
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! Subscription calls (docs/graph-behaviour.md §1.2–§1.5). Renewal is refused app-only for To Do on
-//! some doc pages (§1.2 DISCREPANCY); callers handle that by make-before-break (DESIGN.md), so a
+//! some doc pages (§1.2 DISCREPANCY); callers handle that by make-before-break (docs/graph-behaviour.md §7), so a
 //! refusal comes back as the ordinary `Forbidden`/`BadRequest` error.
 
 use chrono::{DateTime, Utc};

@@ -33,7 +33,7 @@ pub(crate) const DELTA: Operation = Operation {
     ..Operation::new("todo.delta", TASKS_READ, true)
 };
 
-/// The relationships every task read inlines: the marker (DESIGN.md principle 3) and the
+/// The relationships every task read inlines: the marker (docs/architecture.md principle 3) and the
 /// checklist, so one request gives everything the sync compares (docs/graph-behaviour.md §3.1).
 const TASK_EXPAND: &str = "linkedResources,checklistItems";
 
@@ -74,7 +74,7 @@ impl<'a> TodoApi<'a> {
     }
 
     /// `GET .../tasks?$expand=linkedResources,checklistItems`, every page; the markers come
-    /// along so a sweep can find tasks created before a crash (DESIGN.md principle 3), and the
+    /// along so a sweep can find tasks created before a crash (docs/architecture.md principle 3), and the
     /// checklists so a resync needs no request per task.
     pub async fn list_tasks(
         &self,

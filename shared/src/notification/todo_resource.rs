@@ -1,6 +1,6 @@
 //! Reading the To Do task id out of a notification's `resource` path.
 //!
-//! Graph gives the changed item as a path relative to `https://graph.microsoft.com` (graph-facts
+//! Graph gives the changed item as a path relative to `https://graph.microsoft.com` (docs/graph-behaviour.md
 //! §1.6). For todoTask subscriptions (§1.9, §3.4) it is shaped like
 //! `Users/{user}/todo/Lists/{list}/Tasks/{task}`; the casing varies between payloads (`Users` vs
 //! `users`, `Lists` vs `lists`), a `me/` form is equivalent to `users/{id}/` (§1.1), the OData key

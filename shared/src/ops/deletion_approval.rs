@@ -1,4 +1,4 @@
-//! An operator's release of the deletions the mass-deletion guard withheld (DESIGN.md principle
+//! An operator's release of the deletions the mass-deletion guard withheld (docs/architecture.md principle
 //! 6, docs/scheduler.md): checked first, so approving a binding that holds nothing is refused
 //! instead of arming an approval that a later, unrelated mass deletion would consume.
 

@@ -95,7 +95,7 @@ pub trait ScheduleStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MappedEtags {
     pub etag: Option<String>,
-    /// Planner only: the task details' own ETag (graph-facts §2.4).
+    /// Planner only: the task details' own ETag (docs/graph-behaviour.md §2.4).
     pub details_etag: Option<String>,
 }
 

@@ -50,7 +50,7 @@ pub struct Failure {
     pub next_retry: DateTime<Utc>,
 }
 
-/// What the mass-deletion guard stopped (DESIGN.md principle 6).
+/// What the mass-deletion guard stopped (docs/architecture.md principle 6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardReport {
     pub at: DateTime<Utc>,

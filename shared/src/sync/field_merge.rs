@@ -18,7 +18,7 @@ pub(super) struct MergeFlags {
     pub remote_echo: bool,
 }
 
-/// The per-field three-way merge (DESIGN.md principle 2).
+/// The per-field three-way merge (docs/architecture.md principle 2).
 pub(super) fn merge(
     binding: &Binding,
     rules: &SideRules,

@@ -1,6 +1,6 @@
 //! The mapping record: what tasksync knows about one synced pair (docs/sync-engine.md, "The
 //! mapping"). Two copies live in the sync table, one keyed by the local id and one by the remote
-//! id, written together and conditional on the revision read (DESIGN.md principle 5).
+//! id, written together and conditional on the revision read (docs/architecture.md principle 5).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -68,7 +68,7 @@ pub struct Mapping {
     pub remote_id: Option<String>,
     /// The remote task's ETag as last written or read by the sync.
     pub task_etag: Option<String>,
-    /// Planner only: the task details' ETag (a separate resource, graph-facts §2.4).
+    /// Planner only: the task details' ETag (a separate resource, docs/graph-behaviour.md §2.4).
     pub details_etag: Option<String>,
     /// The local item's `version` as last written or read by the sync: a local item still at
     /// this version with `origin = sync` is an echo.

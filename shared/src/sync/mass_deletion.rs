@@ -1,4 +1,4 @@
-//! The mass-deletion guard of DESIGN.md principle 6, one rule for every path that can delete
+//! The mass-deletion guard of docs/architecture.md principle 6, one rule for every path that can delete
 //! in bulk (the worker's resync of a binding, the scheduler's sweep): many tasks vanishing at
 //! once looks like a broken listing, an emptied table or a wrong binding, not people deleting,
 //! so those deletions are held back and reported instead of carried out.

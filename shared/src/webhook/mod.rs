@@ -1,4 +1,4 @@
-//! The webhook function's handler: Graph's front door (DESIGN.md "The three functions").
+//! The webhook function's handler: Graph's front door (docs/architecture.md, "The parts").
 //!
 //! It does little, does it fast, and trusts nothing: answer the validation handshake; parse the
 //! notification collection; believe an item only when its subscription, clientState and tenant

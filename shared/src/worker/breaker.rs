@@ -1,4 +1,4 @@
-//! The per-binding circuit breaker (DESIGN.md principle 7): binding-level failures (the plan or
+//! The per-binding circuit breaker (docs/architecture.md principle 7): binding-level failures (the plan or
 //! list is gone, the app lost access) are counted on the binding; at the threshold the breaker
 //! opens with the reason, and the binding's messages are acknowledged and logged instead of
 //! filling the DLQ. After the cooldown one message is let through: success closes the breaker,

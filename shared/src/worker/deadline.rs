@@ -1,6 +1,6 @@
 //! The time an invocation may spend, as an `Instant` the Graph client can honour: a throttled
 //! call whose `Retry-After` reaches past it is returned as "throttled" instead of sleeping, so
-//! the Lambda never times out mid-batch (DESIGN.md principle 7).
+//! the Lambda never times out mid-batch (docs/architecture.md principle 7).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -64,7 +64,7 @@ pub struct PlannerTask {
 }
 
 impl PlannerTask {
-    /// What tells a sweep that the details may have changed without reading them (DESIGN.md,
+    /// What tells a sweep that the details may have changed without reading them (docs/architecture.md,
     /// "Task details in a plan listing").
     pub fn details_fingerprint(&self) -> (Option<bool>, Option<i32>, Option<i32>, Option<i32>) {
         (
@@ -161,7 +161,7 @@ pub struct PlannerTaskDetails {
     pub etag: Option<String>,
 }
 
-/// The reference URL that marks a Planner task created for a local task (DESIGN.md principle 3).
+/// The reference URL that marks a Planner task created for a local task (docs/architecture.md principle 3).
 const MARKER_PREFIX: &str = "https://tasksync.invalid/tasks/";
 
 impl PlannerTaskDetails {

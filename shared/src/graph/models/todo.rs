@@ -8,7 +8,7 @@ use super::datetime::DateTimeTimeZone;
 use crate::model::{RemoteTodoTask, TaskStatus};
 
 /// `applicationName` of the `linkedResources` entry that marks a task created by tasksync; its
-/// `externalId` is the local task id (DESIGN.md principle 3).
+/// `externalId` is the local task id (docs/architecture.md principle 3).
 pub const MARKER_APPLICATION: &str = "tasksync";
 
 /// `todoTask.status`; values Graph adds later are kept as `Unknown` rather than failing the read.

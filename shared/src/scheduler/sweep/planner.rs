@@ -41,7 +41,7 @@ impl<X: RemoteEtagIndex, Q: HintSend> Sweep<'_, X, Q> {
                     .collect::<Vec<_>>();
                 (listed, open)
             }
-            // Expanding details on the listing is undocumented (DESIGN.md): read the details of
+            // Expanding details on the listing is undocumented (docs/graph-behaviour.md §7): read the details of
             // the tasks whose own ETag is unchanged, twenty per $batch.
             Err(GraphError::BadRequest { .. }) => {
                 let mapped = self.index.mapped_remote_etags(&binding.id).await?;

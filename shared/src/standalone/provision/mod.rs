@@ -1,7 +1,7 @@
 //! Creates the DynamoDB tables and SQS queues of `template.yaml` against any endpoint (moto in
 //! the tests, moto or a real account in the local run).
 //!
-//! DESIGN.md makes template.yaml the single source of truth for AWS resources, so nothing here
+//! docs/architecture.md makes template.yaml the single source of truth for AWS resources, so nothing here
 //! names a key, an index or a redrive limit: everything is read from the template embedded at
 //! build time. Each resource gets the physical name `{prefix}-{LogicalId}`, so parallel tests
 //! sharing one moto server never collide.

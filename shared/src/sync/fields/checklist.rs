@@ -4,7 +4,7 @@ use super::*;
 
 // ---- To Do checklists ----
 //
-// To Do gives checklist items ids of its own (graph-facts §3.1: "server generated") and has no
+// To Do gives checklist items ids of its own (docs/graph-behaviour.md §3.1: "server generated") and has no
 // place for ours, so the local item ids cannot key them as they key Planner's checklist. To Do's
 // side of the field is therefore compared by content: the items as `(title, checked)`, sorted.
 // Identity comes back through [`pair_checklists`], which pairs two lists so that a check-off, a

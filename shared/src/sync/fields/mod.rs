@@ -104,7 +104,7 @@ pub fn default_percent(status: TaskStatus) -> u8 {
     }
 }
 
-/// The status a Planner percentage means (graph-facts §2.1: 100 is completed).
+/// The status a Planner percentage means (docs/graph-behaviour.md §2.1: 100 is completed).
 pub fn status_of_percent(percent: u8) -> TaskStatus {
     match percent {
         0 => TaskStatus::NotStarted,
@@ -261,7 +261,7 @@ pub fn apply_to_local(
     }
 }
 
-/// A Planner category label: `category1` to `category25` (graph-facts §2.3).
+/// A Planner category label: `category1` to `category25` (docs/graph-behaviour.md §2.3).
 pub fn is_planner_category(name: &str) -> bool {
     name.strip_prefix("category")
         .and_then(|n| n.parse::<u8>().ok())

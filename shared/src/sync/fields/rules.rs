@@ -42,7 +42,7 @@ impl SideRules {
                 ))))
             }
             (RemoteKind::Planner, Field::Priority) => Some(value.clone()),
-            // To Do keeps days only, for the start as for the due date (graph-facts §3.5).
+            // To Do keeps days only, for the start as for the due date (docs/graph-behaviour.md §3.5).
             (RemoteKind::Todo, Field::Due | Field::Start) => Some(match date_of(value) {
                 None => Value::Null,
                 Some(TaskDate::Day(d)) => json!(TaskDate::Day(d).to_text()),
