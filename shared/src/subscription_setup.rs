@@ -76,7 +76,7 @@ pub enum SetupError {
     Store(#[from] StoreError),
 }
 
-/// A clientState Graph echoes back on every notification: 256 random bits as 64 hex characters
+/// A clientState Graph echoes back on every notification: two v4 UUIDs, 64 hex characters (244 random bits)
 /// (Graph allows up to 128).
 pub fn new_client_state() -> String {
     format!(

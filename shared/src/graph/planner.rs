@@ -47,7 +47,7 @@ impl<'a> PlannerApi<'a> {
 
     /// The same listing with `$expand=details`. Undocumented for this call (docs/graph-behaviour.md §7): a
     /// `BadRequest` means "not supported here"; fall back to `list_plan_tasks` plus
-    /// [`PlannerApi::get_task_details_many`] for the tasks whose fingerprint or ETag changed.
+    /// [`PlannerApi::get_task_details_many`] for the mapped tasks whose own ETag is unchanged (docs/scheduler.md).
     pub async fn list_plan_tasks_with_details(
         &self,
         plan_id: &str,
