@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{Field, FieldMap};
+use super::remote::RemoteTask;
 use crate::model::RemoteKind;
 
 /// Where a pair is in its life.
@@ -87,6 +88,20 @@ pub struct Mapping {
 }
 
 impl Mapping {
+    /// The pair as it stands once both sides agree: `remote` as last written or read, the local
+    /// item at `local_version`, `base` the fields both sides now hold. Every write that ends in
+    /// agreement (a create either way, a merge) records it this way.
+    pub fn settle(&mut self, remote: &RemoteTask, local_version: u64, base: FieldMap) {
+        self.remote_id = Some(remote.id.clone());
+        self.task_etag = remote.task_etag.clone();
+        self.details_etag = remote.details_etag.clone();
+        self.local_version = local_version;
+        self.base = base;
+        self.state = MappingState::Active;
+        self.last_error = None;
+        self.updated_at = Utc::now();
+    }
+
     /// A claim taken before creating the remote task for a local one.
     pub fn claim(
         binding_id: &str,

@@ -10,7 +10,7 @@ use crate::graph::models::CalendarZone;
 use crate::model::Binding;
 
 /// Tunables of the engine; the defaults match template.yaml's worker.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct EngineSettings {
     /// How long a `creating` claim of another worker is trusted before its create is redone.
     pub claim_patience: Duration,

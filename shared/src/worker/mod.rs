@@ -27,7 +27,6 @@ use crate::ports::{
     TaskWriteIfVersion,
 };
 use crate::queue_message::{self, Hint};
-use crate::sync::mass_deletion::MassDeletionGuard;
 use crate::sync::{DeadLetterReason, Engine, EngineSettings, Executed, OpenRemote, PairKey};
 
 pub use crate::sync::ResyncReport;
@@ -45,35 +44,17 @@ pub struct WorkerSettings {
     pub breaker_threshold: u32,
     /// How long an open breaker acknowledges the binding's messages before letting one through.
     pub breaker_cooldown: Duration,
-    /// How long a `creating` claim of another worker is trusted before its create is redone.
-    pub claim_patience: Duration,
-    /// Re-read and re-merge rounds after a 412/409 or a lost conditional write.
-    pub max_merge_rounds: u32,
-    /// A resync holds back deletions this guard blocks (the same rule as the scheduler's sweep).
-    pub deletion_guard: MassDeletionGuard,
+    /// The sync engine's own tunables (claim patience, merge rounds, the deletion guard).
+    pub engine: EngineSettings,
 }
 
 impl Default for WorkerSettings {
     fn default() -> Self {
-        let engine = EngineSettings::default();
         Self {
             max_receive_count: 5,
             breaker_threshold: 3,
             breaker_cooldown: Duration::from_secs(15 * 60),
-            claim_patience: engine.claim_patience,
-            max_merge_rounds: engine.max_merge_rounds,
-            deletion_guard: engine.deletion_guard,
-        }
-    }
-}
-
-impl WorkerSettings {
-    /// The engine's part.
-    pub fn engine(&self) -> EngineSettings {
-        EngineSettings {
-            claim_patience: self.claim_patience,
-            max_merge_rounds: self.max_merge_rounds,
-            deletion_guard: self.deletion_guard,
+            engine: EngineSettings::default(),
         }
     }
 }
@@ -128,7 +109,7 @@ impl<S, T, G, Q, H> WorkerDeps<S, T, G, Q, H> {
             sync: &self.sync,
             tasks: &self.tasks,
             graph: &self.graph,
-            settings: self.settings.engine(),
+            settings: self.settings.engine,
         }
     }
 }

@@ -122,14 +122,7 @@ where
 
     // 4. Record.
     let mut active = claim.clone();
-    active.remote_id = Some(remote.id.clone());
-    active.task_etag = remote.task_etag.clone();
-    active.details_etag = remote.details_etag.clone();
-    active.local_version = local.version;
-    active.base = fields.clone();
-    active.state = MappingState::Active;
-    active.last_error = None;
-    active.updated_at = Utc::now();
+    active.settle(&remote, local.version, fields.clone());
     scope
         .sync
         .save_mapping(&active, Some(claimed), replaced_remote_id.as_deref())
@@ -167,12 +160,7 @@ where
     apply_to_local(&mut task, fields, remote.completed_at);
     scope.tasks.put_task_if_version(&task, None).await?;
     let mut m = new_mapping(scope.binding, &pair.local_id);
-    m.remote_id = Some(remote.id.clone());
-    m.task_etag = remote.task_etag.clone();
-    m.details_etag = remote.details_etag.clone();
-    m.local_version = task.version;
-    m.base = fields.clone();
-    m.state = MappingState::Active;
+    m.settle(remote, task.version, fields.clone());
     scope.sync.save_mapping(&m, None, None).await?;
     Ok(Executed::CreatedLocal {
         local_id: pair.local_id.clone(),

@@ -11,7 +11,6 @@ use crate::model::{LocalTask, Origin};
 use crate::ports::{MappingStore, SyncRecords, TaskWriteIfVersion};
 use crate::sync::failure::SyncFailure;
 use crate::sync::fields::apply_to_local;
-use crate::sync::mapping::MappingState;
 use crate::sync::pair::Pair;
 use crate::sync::plan::Merge;
 use crate::sync::scope::Scope;
@@ -93,13 +92,7 @@ where
         .clone()
         .unwrap_or_else(|| new_mapping(scope.binding, &pair.local_id));
     let replaced = m.remote_id.clone();
-    m.remote_id = Some(remote_after.id.clone());
-    m.task_etag = remote_after.task_etag.clone();
-    m.details_etag = remote_after.details_etag.clone();
-    m.local_version = local_version;
-    m.base = merge.base.clone();
-    m.state = MappingState::Active;
-    m.last_error = None;
+    m.settle(&remote_after, local_version, merge.base.clone());
     if !merge.conflicts.is_empty() {
         m.last_conflicts = merge.conflicts.clone();
         for c in &merge.conflicts {
@@ -113,7 +106,6 @@ where
             );
         }
     }
-    m.updated_at = Utc::now();
     scope
         .sync
         .save_mapping(

@@ -133,7 +133,7 @@ async fn a_409_on_every_attempt_is_bounded_and_the_message_is_retried_not_lost()
     let before = w.mapping("ops", "X-1").await.unwrap();
     inject(&w, "PATCH", "/planner/tasks/{task_id}", 409, None).await;
     let worker = w.worker();
-    let rounds = u64::from(worker.settings.max_merge_rounds);
+    let rounds = u64::from(worker.settings.engine.max_merge_rounds);
     assert_eq!(rounds, 3, "the documented bound (docs/sync-engine.md)");
 
     let mut edited = task.clone();

@@ -172,7 +172,7 @@ async fn a_planner_task_whose_id_cannot_be_recorded_is_taken_back() {
 
     // The next delivery, once the claim's patience is over, creates the task.
     let mut retry = w.worker();
-    retry.settings.claim_patience = std::time::Duration::ZERO;
+    retry.settings.engine.claim_patience = std::time::Duration::ZERO;
     w.send(w.pipe_hint("ops", "X-1")).await;
     assert_eq!(w.drain_with(&retry).await.failed, 0);
     let tasks = w.planner_tasks(&b).await;

@@ -46,7 +46,7 @@ async fn a_create_whose_answer_was_lost(w: &SyncWorld, b: &Binding) -> String {
 /// The next delivery of the local change, once the claim's patience is over.
 async fn retry_the_create(w: &SyncWorld, scenario: &str) -> (u64, u64) {
     let mut retry = w.worker();
-    retry.settings.claim_patience = std::time::Duration::ZERO;
+    retry.settings.engine.claim_patience = std::time::Duration::ZERO;
     w.send(w.pipe_hint("ops", "X-1")).await;
     measured(w, scenario, async {
         assert_eq!(w.drain_with(&retry).await.failed, 0);
@@ -278,7 +278,7 @@ async fn a_resync_leaves_a_fresh_create_alone_and_adopts_the_orphan_of_a_stale_o
 
     // Past it, the resync adopts the orphan from its own listing.
     let mut late = w.worker();
-    late.settings.claim_patience = std::time::Duration::ZERO;
+    late.settings.engine.claim_patience = std::time::Duration::ZERO;
     let cost = measured(
         &w,
         "resync after a lost POST answer (adopts from its listing)",
