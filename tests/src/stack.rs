@@ -82,6 +82,22 @@ impl TestStack {
         }
     }
 
+    /// The environment template.yaml gives the functions, pointed at this stack: moto's tables
+    /// and queue and the emulator's Graph with the credentials it accepts. What the operator's
+    /// commands read, so a test runs `tasksync` exactly as an operator beside the functions would.
+    pub fn function_env(&self) -> Vec<(&'static str, String)> {
+        let config = &self.emulator.state.config;
+        let mut env = self.aws.env_vars();
+        env.extend([
+            ("GRAPH_BASE_URL", self.emulator.graph_base_url.clone()),
+            ("GRAPH_TOKEN_URL", self.emulator.token_url.clone()),
+            ("GRAPH_TENANT_ID", config.tenant_id.clone()),
+            ("GRAPH_CLIENT_ID", config.client_id.clone()),
+            ("GRAPH_CLIENT_SECRET", config.client_secret.clone()),
+        ]);
+        env
+    }
+
     /// Another Graph client on the same emulator, whose calls are not counted as the code's.
     pub fn another_graph_client(&self) -> GraphClient {
         emulator_stack::graph_client(&self.emulator).expect("a second Graph client")

@@ -15,10 +15,20 @@ pub struct Run {
 
 /// Runs the `tasksync` binary with the environment the functions get.
 pub async fn run(aws: &MotoAws, args: &[&str]) -> Run {
+    run_with_env(aws.env_vars(), args).await
+}
+
+/// Runs the `tasksync` binary with exactly `env` (e.g. `TestStack::function_env`, which adds the
+/// emulator's Graph settings to moto's).
+pub async fn run_with_env<K, V>(env: impl IntoIterator<Item = (K, V)>, args: &[&str]) -> Run
+where
+    K: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tasksync"))
         .args(args)
         .env_clear()
-        .envs(aws.env_vars())
+        .envs(env)
         .output()
         .await
         .unwrap();
