@@ -133,6 +133,12 @@ pub fn expected_tenant_id(env: &impl Env) -> Option<String> {
     env.var("GRAPH_TENANT_ID")
 }
 
+/// `PIPE_DLQ_URL`: the EventBridge pipe's dead-letter queue, for the CLI's `tasksync dlq --pipe`
+/// (optional: without it the CLI looks the queue up beside the work queue).
+pub fn pipe_dead_letter_queue_url(env: &impl Env) -> Option<String> {
+    env.var("PIPE_DLQ_URL")
+}
+
 /// `RUST_LOG`: the log filter, when one is set (`crate::telemetry` falls back to its default,
 /// also when the filter does not parse).
 pub fn log_filter(env: &impl Env) -> Option<String> {

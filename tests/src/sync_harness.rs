@@ -348,6 +348,15 @@ impl<S: tasksync::ports::SyncRecords> tasksync::ports::SyncRecords for CrashAfte
     }
 }
 
+impl<S: tasksync::ports::ConflictLog> tasksync::ports::ConflictLog for CrashAfterCreate<S> {
+    async fn record_conflicts(
+        &self,
+        records: &[tasksync::sync::records::ConflictRecord],
+    ) -> Result<(), tasksync::ports::StoreError> {
+        self.inner.record_conflicts(records).await
+    }
+}
+
 impl<S: MappingStore> MappingStore for CrashAfterCreate<S> {
     async fn mapping_by_local(
         &self,

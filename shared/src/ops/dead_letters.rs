@@ -83,7 +83,8 @@ impl SqsDeadLetterQueue {
         &self.queue_url
     }
 
-    async fn receive_hidden(&self, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
+    /// Up to `max` (1 to 10) messages, hidden for [`PEEK_HOLD_SECS`].
+    pub(crate) async fn receive_hidden(&self, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
         let max = i32::try_from(max.clamp(1, 10)).unwrap_or(10);
         let output = self
             .client
@@ -117,7 +118,8 @@ impl SqsDeadLetterQueue {
             .collect())
     }
 
-    async fn put_back(&self, receipt_handle: &str) -> Result<(), QueueError> {
+    /// Makes a received message visible again at once.
+    pub(crate) async fn put_back(&self, receipt_handle: &str) -> Result<(), QueueError> {
         self.client
             .change_message_visibility()
             .queue_url(&self.queue_url)
@@ -127,6 +129,27 @@ impl SqsDeadLetterQueue {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+}
+
+impl SqsDeadLetterQueue {
+    /// Removes a received message (once it is safely elsewhere).
+    pub(crate) async fn remove(&self, receipt_handle: &str) -> Result<(), QueueError> {
+        self.client
+            .delete_message()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// SQS's approximate count of the messages waiting (a progress bar's length).
+    pub async fn approximate_len(&self) -> Result<u64, QueueError> {
+        SqsHintQueue::new(self.client.clone(), &self.queue_url)
+            .approximate_depth()
+            .await
     }
 }
 

@@ -5,11 +5,13 @@
 //!
 //! Futures are declared `Send` so handlers can run them on the multi-threaded runtime.
 
+mod conflict_log;
 mod graph;
 mod queue;
 mod sync_table;
 mod tasks_table;
 
+pub use conflict_log::*;
 pub use graph::*;
 pub use queue::*;
 pub use sync_table::*;

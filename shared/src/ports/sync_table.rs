@@ -144,8 +144,9 @@ pub trait MappingStore: Send + Sync {
 }
 
 /// What the worker records beside the sync for operators (the CLI and the logs): why an item is
-/// not synced, why a message died, a binding's circuit breaker.
-pub trait SyncRecords: Send + Sync {
+/// not synced, why a message died, a binding's circuit breaker, and (through [`ConflictLog`](super::ConflictLog)) the
+/// history of the conflicts it settled.
+pub trait SyncRecords: super::ConflictLog + Send + Sync {
     /// A local item breaks the contract (or the remote side refused it): not synced, with why.
     fn record_sync_issue(
         &self,

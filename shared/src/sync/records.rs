@@ -25,3 +25,23 @@ pub struct DeadLetterReason {
     pub receive_count: u32,
     pub at: DateTime<Utc>,
 }
+
+/// One conflict the engine settled, as the conflict history keeps it: both values as the
+/// sides held them (side-canonical, normalised fields) and which one won, by which rule. A
+/// pair's mapping holds only its last merge's conflicts; the history keeps every one, bounded per
+/// pair and expiring (`tasksync conflicts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictRecord {
+    pub binding_id: String,
+    pub list_id: String,
+    pub task_id: String,
+    /// The remote task of the pair when the conflict was settled.
+    pub remote_id: Option<String>,
+    pub field: super::fields::Field,
+    pub local: serde_json::Value,
+    pub remote: serde_json::Value,
+    pub winner: super::mapping::Side,
+    /// `protected`, `remote_wins`, `local_wins`, `newer` or `direction`.
+    pub rule: String,
+    pub at: DateTime<Utc>,
+}

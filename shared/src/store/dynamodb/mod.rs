@@ -2,8 +2,10 @@
 //! (docs/aws-resources.md). Items are built and read by `store::item`, shared with the
 //! in-memory adapter.
 
+mod conflict;
 mod mapping;
 mod records;
+mod recovery;
 mod schedule;
 mod sdk_error;
 mod sync;

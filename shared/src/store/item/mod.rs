@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 pub(crate) mod attrs;
 mod binding;
+mod conflict;
 mod mapping;
 mod records;
 pub mod schedule;
@@ -21,6 +22,9 @@ mod task;
 pub use binding::{
     BINDING_TYPE, BREAKER, binding_from_item, binding_key, binding_to_item, breaker_to_attribute,
     remote_kind_text,
+};
+pub use conflict::{
+    CONFLICT_TYPE, EXPIRES_AT, conflict_from_item, conflict_key, conflict_pair_pk, conflict_to_item,
 };
 pub(crate) use mapping::MappingWrite;
 pub use mapping::{MAPPING_SK, mapping_from_item, mapping_local_key, mapping_remote_key};

@@ -12,8 +12,10 @@ use crate::store::item::attrs::ItemExt;
 use crate::store::item::{GSI1_PK, GSI1_SK, Item, PK, SK, TASK_ID, TASK_LIST_ID};
 
 mod change_feed;
+mod conflict;
 mod mapping;
 mod records;
+mod recovery;
 mod schedule;
 mod sync;
 mod tasks;

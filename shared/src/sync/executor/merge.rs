@@ -6,7 +6,7 @@
 use chrono::Utc;
 
 use super::Executed;
-use super::records::{new_mapping, record_refusal};
+use super::records::{new_mapping, record_conflicts, record_refusal};
 use crate::model::{LocalTask, Origin};
 use crate::ports::{MappingStore, SyncRecords, TaskWriteIfVersion};
 use crate::sync::failure::SyncFailure;
@@ -114,6 +114,7 @@ where
             replaced.as_deref(),
         )
         .await?;
+    record_conflicts(scope, pair, m.remote_id.as_deref(), &merge.conflicts).await;
     Ok(Executed::Merged {
         wrote_local,
         patched_remote: patched,

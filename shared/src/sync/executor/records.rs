@@ -8,9 +8,9 @@ use super::Executed;
 use crate::model::Binding;
 use crate::ports::{MappingStore, SyncRecords};
 use crate::sync::failure::SyncFailure;
-use crate::sync::mapping::Mapping;
+use crate::sync::mapping::{Conflict, Mapping};
 use crate::sync::pair::Pair;
-use crate::sync::records::SyncIssue;
+use crate::sync::records::{ConflictRecord, SyncIssue};
 use crate::sync::scope::Scope;
 
 /// A new claim of a pair of `binding`.
@@ -91,4 +91,45 @@ where
         scope.sync.save_mapping(&next, Some(revision), None).await?;
     }
     Ok(())
+}
+
+/// Appends the conflicts a merge settled to the conflict history, once the merge is recorded (a
+/// merge that lost its race is retried and records its own). The history is for operators: a
+/// failed append is logged and the sync goes on, since retrying the pair would find the sides
+/// already agreeing and could not record it again.
+pub(super) async fn record_conflicts<S, T>(
+    scope: &Scope<'_, S, T>,
+    pair: &Pair,
+    remote_id: Option<&str>,
+    conflicts: &[Conflict],
+) where
+    S: SyncRecords,
+{
+    if conflicts.is_empty() {
+        return;
+    }
+    let at = Utc::now();
+    let records: Vec<ConflictRecord> = conflicts
+        .iter()
+        .map(|c| ConflictRecord {
+            binding_id: scope.binding.id.clone(),
+            list_id: scope.binding.local_list_id.clone(),
+            task_id: pair.local_id.clone(),
+            remote_id: remote_id.map(str::to_owned),
+            field: c.field,
+            local: c.local.clone(),
+            remote: c.remote.clone(),
+            winner: c.winner,
+            rule: c.rule.clone(),
+            at,
+        })
+        .collect();
+    if let Err(e) = scope.sync.record_conflicts(&records).await {
+        tracing::warn!(
+            binding_id = %scope.binding.id,
+            task_id = %pair.local_id,
+            error = %e,
+            "the conflict history could not be written; the merge itself is recorded"
+        );
+    }
 }
