@@ -7,6 +7,7 @@ use tasksync::ops::deletion_approval::ApprovalError;
 use tasksync::ports::{QueueError, StoreError};
 
 use crate::local_run::LocalRunError;
+use crate::recovery::RecoveryError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -26,4 +27,6 @@ pub enum CliError {
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Local(#[from] LocalRunError),
+    #[error(transparent)]
+    Recovery(#[from] RecoveryError),
 }

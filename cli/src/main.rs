@@ -1,7 +1,9 @@
 //! `tasksync`: the operations tool. Thin: parses the command line and runs the command.
 
 use clap::{Parser, Subcommand};
-use tasksync_cli::{approve_deletions, dlq, exit, local_run, status, sync_issues};
+use tasksync_cli::{
+    approve_deletions, cleanup_orphans, conflicts, dlq, exit, local_run, reset, status, sync_issues,
+};
 
 #[derive(Parser)]
 #[command(
@@ -24,7 +26,8 @@ enum Command {
     /// Reads SYNC_TABLE with the functions' configuration.
     SyncIssues(sync_issues::SyncIssuesArgs),
     /// List the messages in the work queue's dead-letter queue with their kind, ids, receive
-    /// count and the last failure reason recorded beside them, without removing them.
+    /// count and the last failure reason recorded beside them, without removing them;
+    /// `--pipe` lists the pipe's; `dlq redrive` moves hints back to the work queue.
     Dlq(dlq::DlqArgs),
     /// One row per binding: subscription, last sweep and next due, interval class, the
     /// mass-deletion guard, the circuit breaker, the lease. Exits 3 when at least one binding
@@ -34,6 +37,15 @@ enum Command {
     /// Let the next sweep send, once, the deletions the mass-deletion guard withholds on a
     /// binding. Refused (exit 1) when the binding does not exist or nothing is withheld.
     ApproveDeletions(approve_deletions::ApproveDeletionsArgs),
+    /// Forget a binding's mappings and the sync issues of its tasks, and queue its resync, which
+    /// pairs the tasks again by their markers. Never touches a task.
+    Reset(reset::ResetArgs),
+    /// List (--dry-run) or delete (--confirm) the remote tasks that carry this binding's marker
+    /// but whose local task is gone or paired with another remote task.
+    CleanupOrphans(cleanup_orphans::CleanupOrphansArgs),
+    /// The conflict history: each field both sides changed differently, both values and the
+    /// winner.
+    Conflicts(conflicts::ConflictsArgs),
 }
 
 #[tokio::main]
@@ -45,5 +57,8 @@ async fn main() -> std::process::ExitCode {
         Command::Dlq(args) => dlq::run(args).await,
         Command::Status(args) => status::run(args).await,
         Command::ApproveDeletions(args) => approve_deletions::run(args).await,
+        Command::Reset(args) => reset::run(args).await,
+        Command::CleanupOrphans(args) => cleanup_orphans::run(args).await,
+        Command::Conflicts(args) => conflicts::run(args).await,
     })
 }

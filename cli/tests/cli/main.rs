@@ -5,5 +5,9 @@
 mod command;
 
 mod binding_status;
+mod cleanup_orphans;
+mod conflicts;
 mod local_run;
 mod ops_commands;
+mod redrive;
+mod reset;

@@ -9,9 +9,8 @@ use crate::sync::records::ConflictRecord;
 
 /// Lists the conflict history.
 pub trait ConflictHistory: Send + Sync {
-    fn all_conflicts(
-        &self,
-    ) -> impl Future<Output = Result<Vec<ConflictRecord>, StoreError>> + Send;
+    fn all_conflicts(&self)
+    -> impl Future<Output = Result<Vec<ConflictRecord>, StoreError>> + Send;
 }
 
 impl ConflictHistory for DynamoSyncStore {

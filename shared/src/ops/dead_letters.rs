@@ -84,7 +84,10 @@ impl SqsDeadLetterQueue {
     }
 
     /// Up to `max` (1 to 10) messages, hidden for [`PEEK_HOLD_SECS`].
-    pub(crate) async fn receive_hidden(&self, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
+    pub(crate) async fn receive_hidden(
+        &self,
+        max: usize,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
         let max = i32::try_from(max.clamp(1, 10)).unwrap_or(10);
         let output = self
             .client

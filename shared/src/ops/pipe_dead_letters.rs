@@ -59,15 +59,17 @@ pub fn pipe_dead_letter(message_id: &str, body: &str) -> PipeDeadLetter {
     };
     // Pipes put the reason under `context`; Lambda's own stream failure records under
     // `requestContext`. Both are read, so a record forwarded from either is explained.
-    let condition =
-        text(json.get("context"), "condition").or_else(|| text(json.get("requestContext"), "condition"));
+    let condition = text(json.get("context"), "condition")
+        .or_else(|| text(json.get("requestContext"), "condition"));
     PipeDeadLetter {
         message_id: message_id.to_owned(),
         condition,
         shard_id: text(info, "shardId"),
         start_sequence_number: text(info, "startSequenceNumber"),
         end_sequence_number: text(info, "endSequenceNumber"),
-        batch_size: info.and_then(|i| i.get("batchSize")).and_then(Value::as_u64),
+        batch_size: info
+            .and_then(|i| i.get("batchSize"))
+            .and_then(Value::as_u64),
         first_record_at: instant("approximateArrivalOfFirstRecord"),
         last_record_at: instant("approximateArrivalOfLastRecord"),
         stream_arn: text(info, "streamArn"),

@@ -178,7 +178,7 @@ pub async fn redrive(
                     continue;
                 }
                 found.insert(message.message_id.clone());
-                let mut done = entry(&message.message_id, &message.body, RedriveOutcome::Moved);
+                let done = entry(&message.message_id, &message.body, RedriveOutcome::Moved);
                 if done.outcome == RedriveOutcome::Left {
                     held.push(message.receipt_handle);
                 } else {

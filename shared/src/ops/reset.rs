@@ -114,7 +114,9 @@ where
         progress();
     }
     for issue in &issues {
-        store.clear_sync_issue(&issue.list_id, &issue.task_id).await?;
+        store
+            .clear_sync_issue(&issue.list_id, &issue.task_id)
+            .await?;
         progress();
     }
     queue

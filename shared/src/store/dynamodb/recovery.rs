@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::DynamoSyncStore;
 use crate::ports::StoreError;
 use crate::store::item::attrs::ItemExt;
-use crate::store::item::{MAPPING_SK, PK, SK, dead_letter_key};
 use crate::store::item::attrs::{item_of, s};
+use crate::store::item::{MAPPING_SK, PK, SK, dead_letter_key};
 
 impl DynamoSyncStore {
     /// The partition keys of every mapping item of `binding_id`, both kinds (by-local and

@@ -11,7 +11,10 @@ use crate::sync::records::ConflictRecord;
 impl MemoryStore {
     /// Every conflict of the history, oldest first.
     pub fn list_conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError> {
-        Ok(readable_records(self.list(CONFLICT_TYPE), conflict_from_item))
+        Ok(readable_records(
+            self.list(CONFLICT_TYPE),
+            conflict_from_item,
+        ))
     }
 }
 
