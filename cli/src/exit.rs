@@ -13,7 +13,8 @@ pub const FAILED: u8 = 1;
 /// Bad usage; clap exits with it before any command runs.
 pub const USAGE: u8 = 2;
 /// `tasksync status` found at least one binding that needs an operator (a failing subscription
-/// or sweep, deletions withheld by the guard, an open breaker, an expired subscription).
+/// or sweep, deletions withheld by the guard, an open breaker, an expired subscription), or
+/// `tasksync dlq redrive` left a message that is not a hint in the dead-letter queue.
 pub const NEEDS_OPERATOR: u8 = 3;
 
 /// The exit codes as `tasksync --help` shows them: the one place they are documented for users.
@@ -21,7 +22,7 @@ pub const HELP: &str = "Exit codes:
   0  ok
   1  the command failed
   2  bad usage
-  3  a binding needs an operator (status)";
+  3  an operator must act (status: a binding; dlq redrive: a message left)";
 
 /// The process's exit code for a command's result; a failure is printed first.
 pub fn report(result: Result<ExitCode, CliError>) -> ExitCode {

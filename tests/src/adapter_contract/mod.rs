@@ -8,12 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod bindings;
+mod conflicts;
 mod mappings;
 mod queue;
 mod records;
 mod tasks;
 
 pub use bindings::sync_store_contract;
+pub use conflicts::conflict_log_contract;
 pub use mappings::{mapping_store_contract, task_sync_contract};
 pub use queue::{hint_batch, hint_queue_contract};
 pub use records::{operator_records_contract, sync_records_contract};

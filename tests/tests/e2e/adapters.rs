@@ -473,6 +473,7 @@ async fn memory_sync_engine_stores_meet_the_contract() {
     assert!(store.list_sync_issues().unwrap().is_empty());
     assert_eq!(store.list_dead_letter_reasons().unwrap().len(), 1);
     testkit::adapter_contract::operator_records_contract(&store, &store).await;
+    testkit::adapter_contract::conflict_log_contract(&store, &store).await;
 }
 
 #[tokio::test]
@@ -485,4 +486,5 @@ async fn dynamo_sync_engine_stores_meet_the_contract() {
     testkit::adapter_contract::sync_records_contract(&sync).await;
     assert_eq!(sync.list_dead_letter_reasons().await.unwrap().len(), 1);
     testkit::adapter_contract::operator_records_contract(&sync, &raw_items(&aws)).await;
+    testkit::adapter_contract::conflict_log_contract(&sync, &raw_items(&aws)).await;
 }
