@@ -10,19 +10,14 @@ use tasksync::ops::orphan_cleanup::{Orphan, cleanup_orphans};
 
 use crate::error::CliError;
 use crate::output::{rows_or_table, table};
-use crate::recovery::{RecoveryError, binding, graph, progress};
+use crate::recovery::{Mode, RecoveryError, binding, graph, progress};
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["confirm", "dry_run"])))]
 pub struct CleanupOrphansArgs {
     /// The binding whose container is cleaned.
     pub binding_id: String,
-    /// Delete the orphans.
-    #[arg(long)]
-    pub confirm: bool,
-    /// List the orphans; delete nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub mode: Mode,
     /// Print a JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -39,7 +34,7 @@ pub async fn run(args: CleanupOrphansArgs) -> Result<ExitCode, CliError> {
         &deployment.task_store(),
         &graph,
         &binding,
-        args.confirm,
+        args.mode.changes(),
         &|done, total| {
             bar.set_length(total);
             bar.set_position(done);
@@ -53,7 +48,7 @@ pub async fn run(args: CleanupOrphansArgs) -> Result<ExitCode, CliError> {
         &mut out,
         args.json,
         || serde_json::to_string_pretty(&orphans),
-        || orphans_table(&binding.id, &orphans, args.confirm),
+        || orphans_table(&binding.id, &orphans, args.mode.changes()),
     )?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -71,12 +66,12 @@ pub fn orphans_table(binding_id: &str, orphans: &[Orphan], deleted: bool) -> Str
             vec![
                 o.remote_id.clone(),
                 o.marker.clone(),
-                o.reason.describe(),
                 o.title.clone(),
+                o.reason.describe(),
             ]
         })
         .collect();
-    let mut text = table(&["REMOTE TASK", "MARKER", "WHY", "TITLE"], &rows);
+    let mut text = table(&["REMOTE TASK", "MARKER", "TITLE", "WHY"], &rows);
     if deleted {
         text.push_str(&format!(
             "Deleted {} orphan(s) of binding {binding_id}.\n",

@@ -18,7 +18,7 @@ use tasksync::ops::pipe_dead_letters::{
 
 use crate::error::CliError;
 use crate::output::{rows_or_table, table};
-use crate::recovery::RecoveryError;
+use crate::recovery::{RecoveryError, ids_text};
 use crate::redrive::RedriveArgs;
 use crate::when::timestamp;
 
@@ -190,12 +190,7 @@ pub fn dead_letters_table(letters: &[DeadLetter]) -> String {
     let rows: Vec<Vec<String>> = letters
         .iter()
         .map(|l| {
-            let ids = l
-                .ids
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let ids = ids_text(&l.ids);
             vec![
                 l.message_id.clone(),
                 l.kind.clone(),

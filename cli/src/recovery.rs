@@ -34,6 +34,34 @@ pub enum RecoveryError {
     NoPipeQueue,
 }
 
+/// How a command that changes something runs: `--confirm` to do it, `--dry-run` to only say what
+/// it would do (given both, the dry run wins: nothing is changed by mistake). One is required.
+#[derive(clap::Args, Debug, Clone, Copy)]
+#[group(required = true, multiple = true)]
+pub struct Mode {
+    /// Do it.
+    #[arg(long)]
+    pub confirm: bool,
+    /// Say what would be done; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl Mode {
+    /// Whether to change anything.
+    pub fn changes(self) -> bool {
+        self.confirm && !self.dry_run
+    }
+}
+
+/// A hint's ids printed as `key=value` pairs.
+pub fn ids_text(ids: &std::collections::BTreeMap<&'static str, String>) -> String {
+    ids.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The binding `id`, or the one sentence that says it does not exist.
 pub async fn binding(deployment: &Deployment, id: &str) -> Result<Binding, CliError> {
     deployment

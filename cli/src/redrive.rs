@@ -17,7 +17,7 @@ use tasksync::ops::redrive::{RedriveEntry, RedriveOutcome, Selection, redrive, r
 use crate::error::CliError;
 use crate::exit::{FAILED, NEEDS_OPERATOR};
 use crate::output::{rows_or_table, table};
-use crate::recovery::progress;
+use crate::recovery::{ids_text, progress};
 
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["all", "message_ids"])))]
@@ -101,12 +101,7 @@ pub fn redrive_table(entries: &[RedriveEntry], dry_run: bool) -> String {
     let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            let ids = e
-                .ids
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let ids = ids_text(&e.ids);
             let outcome = match e.outcome {
                 RedriveOutcome::Moved => "moved".to_owned(),
                 RedriveOutcome::WouldMove => "would move".to_owned(),

@@ -11,19 +11,14 @@ use tasksync::ops::reset::{ResetReport, reset_binding};
 
 use crate::error::CliError;
 use crate::output::rows_or_table;
-use crate::recovery::{RecoveryError, binding, progress};
+use crate::recovery::{Mode, RecoveryError, binding, progress};
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("mode").required(true).multiple(true).args(["confirm", "dry_run"])))]
 pub struct ResetArgs {
     /// The binding whose mappings are forgotten.
     pub binding_id: String,
-    /// Really forget them (required unless --dry-run).
-    #[arg(long)]
-    pub confirm: bool,
-    /// Count what would be forgotten; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub mode: Mode,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -33,12 +28,13 @@ pub struct ResetArgs {
 pub async fn run(args: ResetArgs) -> Result<ExitCode, CliError> {
     let deployment = Deployment::from_env(&ProcessEnv).await?;
     let binding = binding(&deployment, &args.binding_id).await?;
-    let bar = progress(0, args.json || args.dry_run, "forgetting");
+    let dry_run = !args.mode.changes();
+    let bar = progress(0, args.json || dry_run, "forgetting");
     let report = reset_binding(
         &deployment.sync_store(),
         &deployment.hint_queue(),
         &binding,
-        args.dry_run,
+        dry_run,
         &|| bar.inc(1),
     )
     .await;

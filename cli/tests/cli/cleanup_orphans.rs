@@ -13,17 +13,10 @@ use tasksync::graph::models::NewTodoTask;
 use tasksync::model::{Binding, LocalTask, Origin};
 use testkit::sync_harness::SyncWorld;
 
-use crate::command::{Run, run_with_env};
+use crate::command::{Run, run_shown};
 
 async fn tasksync(w: &SyncWorld, args: &[&str]) -> Run {
-    let run = run_with_env(w.function_env(), args).await;
-    eprintln!(
-        "$ tasksync {}\n{}{}",
-        args.join(" "),
-        run.stdout,
-        run.stderr
-    );
-    run
+    run_shown(w.function_env(), args).await
 }
 
 async fn remote_ids(w: &SyncWorld, binding: &Binding) -> BTreeSet<String> {
@@ -69,15 +62,19 @@ async fn cleanup_deletes_only_marked_tasks_no_local_task_owns() {
         tasksync(&w, &["cleanup-orphans", "b-orphans"]).await.code,
         2
     );
-    assert_eq!(
-        tasksync(
-            &w,
-            &["cleanup-orphans", "b-orphans", "--dry-run", "--confirm"]
-        )
-        .await
-        .code,
-        2
+    // Given both, the dry run wins.
+    let both = tasksync(
+        &w,
+        &["cleanup-orphans", "b-orphans", "--dry-run", "--confirm"],
+    )
+    .await;
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert!(
+        both.stdout.contains("Dry run: 2 orphan(s)"),
+        "{}",
+        both.stdout
     );
+    assert_eq!(remote_ids(&w, &binding).await, before);
     let unknown = tasksync(&w, &["cleanup-orphans", "nope", "--dry-run"]).await;
     assert_eq!(unknown.code, 1);
     assert_eq!(unknown.stderr.lines().count(), 1, "{}", unknown.stderr);

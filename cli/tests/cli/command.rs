@@ -38,3 +38,20 @@ where
         stderr: String::from_utf8(output.stderr).unwrap(),
     }
 }
+
+/// [`run_with_env`], with the command and what it printed on stderr of the test, so a failing
+/// test shows the whole exchange.
+pub async fn run_shown<K, V>(env: impl IntoIterator<Item = (K, V)>, args: &[&str]) -> Run
+where
+    K: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
+    let run = run_with_env(env, args).await;
+    eprintln!(
+        "$ tasksync {}\n{}{}",
+        args.join(" "),
+        run.stdout,
+        run.stderr
+    );
+    run
+}

@@ -10,17 +10,10 @@ use tasksync::model::{Binding, LocalTask, Origin};
 use tasksync::queue_message::Hint;
 use testkit::sync_harness::SyncWorld;
 
-use crate::command::{Run, run_with_env};
+use crate::command::{Run, run_shown};
 
 async fn tasksync(w: &SyncWorld, args: &[&str]) -> Run {
-    let run = run_with_env(w.function_env(), args).await;
-    eprintln!(
-        "$ tasksync {}\n{}{}",
-        args.join(" "),
-        run.stdout,
-        run.stderr
-    );
-    run
+    run_shown(w.function_env(), args).await
 }
 
 fn rows(run: &Run) -> Vec<Value> {

@@ -13,17 +13,10 @@ use tasksync::ports::{HintSend, SyncRecords};
 use tasksync::queue::SqsHintQueue;
 use testkit::sync_harness::SyncWorld;
 
-use crate::command::{Run, run_with_env};
+use crate::command::{Run, run_shown, run_with_env};
 
 async fn tasksync(w: &SyncWorld, args: &[&str]) -> Run {
-    let run = run_with_env(w.function_env(), args).await;
-    eprintln!(
-        "$ tasksync {}\n{}{}",
-        args.join(" "),
-        run.stdout,
-        run.stderr
-    );
-    run
+    run_shown(w.function_env(), args).await
 }
 
 fn json(run: &Run) -> Vec<Value> {
@@ -65,6 +58,21 @@ async fn redrive_moves_dead_lettered_hints_back_and_they_sync() {
     assert_eq!(tasksync(&w, &["dlq", "redrive"]).await.code, 2);
 
     // The dry run lists both, moves nothing, and says the poison would stay (exit 3).
+    let listed = tasksync(&w, &["dlq"]).await;
+    assert!(
+        listed
+            .stdout
+            .contains("2 message(s) in the dead-letter queue")
+    );
+    let dry_table = tasksync(&w, &["dlq", "redrive", "--all", "--dry-run"]).await;
+    assert_eq!(dry_table.code, 3);
+    assert!(
+        dry_table
+            .stdout
+            .contains("Dry run: 1 message(s) would move to the work queue; nothing was moved."),
+        "{}",
+        dry_table.stdout
+    );
     let dry = tasksync(&w, &["dlq", "redrive", "--all", "--dry-run", "--json"]).await;
     assert_eq!(dry.code, 3, "{}", dry.stderr);
     let entries = json(&dry);

@@ -15,17 +15,10 @@ use tasksync::ports::TaskList;
 use tasksync::queue_message::Hint;
 use testkit::sync_harness::SyncWorld;
 
-use crate::command::{Run, run_with_env};
+use crate::command::{Run, run_shown};
 
 async fn tasksync(w: &SyncWorld, args: &[&str]) -> Run {
-    let run = run_with_env(w.function_env(), args).await;
-    eprintln!(
-        "$ tasksync {}\n{}{}",
-        args.join(" "),
-        run.stdout,
-        run.stderr
-    );
-    run
+    run_shown(w.function_env(), args).await
 }
 
 /// The remote tasks as a person sees them, by id (every field, ETags and times included).
@@ -107,6 +100,13 @@ async fn reset_forgets_the_mappings_and_the_resync_pairs_again_without_duplicate
     assert!(unknown.stderr.contains("no binding \"no-such-binding\""));
 
     // The dry run counts and changes nothing.
+    let text = tasksync(&w, &["reset", "b-reset", "--dry-run"]).await;
+    assert!(
+        text.stdout
+            .starts_with("Dry run: a reset would forget 3 pair(s)"),
+        "{}",
+        text.stdout
+    );
     let dry = tasksync(&w, &["reset", "b-reset", "--dry-run", "--json"]).await;
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     let report: Value = serde_json::from_str(&dry.stdout).unwrap();
