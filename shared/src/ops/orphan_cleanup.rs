@@ -36,9 +36,8 @@ impl OrphanReason {
         match self {
             OrphanReason::LocalGone => "local task gone".to_owned(),
             OrphanReason::LocalDeleted => "local task deleted".to_owned(),
-            OrphanReason::MapsElsewhere { paired_remote_id } => {
-                format!("local task paired with {paired_remote_id}")
-            }
+            // The other task's id is in the JSON (`paired_remote_id`); To Do ids are long.
+            OrphanReason::MapsElsewhere { .. } => "local task paired with another".to_owned(),
         }
     }
 }
