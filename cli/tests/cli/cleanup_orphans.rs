@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use tasksync::graph::models::NewTodoTask;
+use tasksync::graph::models::{NewPlannerTask, NewTodoTask};
 use tasksync::model::{Binding, LocalTask, Origin};
 use testkit::sync_harness::SyncWorld;
 
@@ -117,6 +117,51 @@ async fn cleanup_deletes_only_marked_tasks_no_local_task_owns() {
     assert_eq!(
         w.mapping("team", "K-1").await.unwrap().remote_id.as_deref(),
         Some(kept.as_str())
+    );
+    w.stack.emulator.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_reads_the_planner_marker_from_the_task_details() {
+    let w = SyncWorld::start().await;
+    let binding = w.planner_binding("b-plan", "ops").await;
+    w.app_writes(&LocalTask::new("ops", "P-1", "Keep me", Origin::Sync))
+        .await;
+    assert_eq!(w.drain().await.failed, 0);
+    let kept = w.mapping("ops", "P-1").await.unwrap().remote_id.unwrap();
+    let (gone, _) = w
+        .observer
+        .planner()
+        .create_task_with_marker(
+            &NewPlannerTask::new(&binding.remote_container_id, "Old report"),
+            "G-7",
+        )
+        .await
+        .unwrap();
+    let person = w
+        .person_creates_planner(&binding, json!({"title": "Old report"}))
+        .await;
+    let planner_ids = |tasks: Vec<Value>| -> BTreeSet<String> {
+        tasks
+            .into_iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(planner_ids(w.planner_tasks(&binding).await).len(), 3);
+
+    let dry = tasksync(&w, &["cleanup-orphans", "b-plan", "--dry-run", "--json"]).await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let listed: Vec<Value> = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["remote_id"], gone.id.as_str());
+    assert_eq!(listed[0]["marker"], "G-7");
+    assert_eq!(listed[0]["why"], "local_gone");
+
+    let done = tasksync(&w, &["cleanup-orphans", "b-plan", "--confirm"]).await;
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(
+        planner_ids(w.planner_tasks(&binding).await),
+        BTreeSet::from([kept, person])
     );
     w.stack.emulator.shutdown();
 }
