@@ -5,6 +5,7 @@
 
 mod adapters;
 mod breaker_paths;
+mod convergence;
 mod e2e_first_path;
 mod scheduler_e2e;
 mod scheduler_store_contract;
