@@ -13,4 +13,5 @@ mod scheduler_sweeps;
 mod secrets;
 mod sync_planner;
 mod sync_todo;
+mod throttling;
 mod webhook_e2e;
