@@ -10,6 +10,7 @@
 //! The Lambda main, the local HTTP run and the tests all call [`handle`] (or [`handle_request`],
 //! which also returns the counts).
 
+pub mod lambda_event;
 mod metrics;
 mod outcome;
 mod response;
@@ -28,6 +29,7 @@ use crate::notification::{Notification, parse_collection};
 use crate::ports::{HintSend, QueueError, StoreError, SubscriptionLookup};
 use crate::queue_message::{Hint, encode};
 
+pub use lambda_event::handle_event;
 pub use metrics::{FUNCTION_DIMENSION, MetricsSink, NAMESPACE, emf_lines, request_line};
 pub use outcome::{RejectReason, WebhookCounts};
 pub use routes::{Endpoint, LIFECYCLE_PATH, NOTIFICATION_PATH, endpoint_for};

@@ -19,6 +19,9 @@ mod sync_worker;
 mod webhook_arbitrary_input;
 mod webhook_deadline;
 mod webhook_handler;
+mod webhook_hostile_headers;
+#[cfg(feature = "standalone")]
+mod webhook_local_hostile;
 #[cfg(feature = "standalone")]
 mod webhook_local_http;
 mod webhook_logs;

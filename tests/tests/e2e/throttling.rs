@@ -38,9 +38,11 @@ async fn a_long_retry_after_keeps_invocations_short_and_the_dlq_empty() {
                 .await,
         );
     }
-    w.add_fault(json!({"method": "GET", "path_prefix": "/users/", "status": 429,
-                       "retry_after_secs": RETRY_AFTER_SECS}))
-        .await;
+    w.add_fault(
+        json!({"method": "GET", "path_prefix": "/users/", "status": 429,
+                       "retry_after_secs": RETRY_AFTER_SECS}),
+    )
+    .await;
     for id in &remote_ids {
         w.send(Hint::remote_task(b.remote, &b.id, id)).await;
     }
@@ -79,18 +81,21 @@ async fn a_long_retry_after_keeps_invocations_short_and_the_dlq_empty() {
             if failed.contains(m.message_id.as_str()) {
                 assert!(m.receive_count < 5, "a last receive must not fail: {m:?}");
                 // The Retry-After has passed, as far as this message is concerned.
-                w.queue.change_visibility(&m.receipt_handle, 0).await.unwrap();
+                w.queue
+                    .change_visibility(&m.receipt_handle, 0)
+                    .await
+                    .unwrap();
             } else {
                 assert_eq!(m.receive_count, 5, "acknowledged only on its last receive");
                 w.queue.delete(&m.receipt_handle).await.unwrap();
             }
         }
-        assert!(Instant::now() < deadline, "the throttled receives never ended");
+        assert!(
+            Instant::now() < deadline,
+            "the throttled receives never ended"
+        );
     }
-    let throttled = w
-        .graph
-        .counters()
-        .get("todo.get_task", Outcome::Throttled);
+    let throttled = w.graph.counters().get("todo.get_task", Outcome::Throttled);
     println!(
         "throttling: {batches} invocations, longest {longest:?}, {throttled} throttled Graph reads"
     );
@@ -124,7 +129,14 @@ async fn a_long_retry_after_keeps_invocations_short_and_the_dlq_empty() {
             "only {synced} of {BURST} changes synced"
         );
     }
-    assert_eq!(attempts, vec![1; BURST], "each came back once, as attempt 1");
-    assert!(dlq.receive(10, 0).await.unwrap().is_empty(), "DLQ still empty");
+    assert_eq!(
+        attempts,
+        vec![1; BURST],
+        "each came back once, as attempt 1"
+    );
+    assert!(
+        dlq.receive(10, 0).await.unwrap().is_empty(),
+        "DLQ still empty"
+    );
     w.stack.emulator.shutdown();
 }
