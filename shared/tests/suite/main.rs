@@ -13,6 +13,7 @@ mod graph_planner;
 mod graph_retry;
 mod graph_subscriptions;
 mod graph_todo;
+mod hostile_ids;
 mod notification_parse;
 mod sync_reconcile;
 mod sync_worker;
