@@ -43,6 +43,15 @@ pub const VALIDATION_TOKEN_PARAM: &str = "validationToken";
 /// endpoint from reflecting arbitrary amounts of attacker text.
 pub const MAX_VALIDATION_TOKEN_LEN: usize = 8 * 1024;
 
+/// The default body limit, 5 MiB. Graph publishes no maximum for one delivery: it puts "many
+/// queued notifications" in one POST (docs/graph-behaviour.md §1.6a), and a basic To Do
+/// notification is about 1.2 KB, so a 1 MiB cap refused a realistic batch of about 900, which
+/// Graph then retries unchanged for hours. The bound that does exist is Lambda's: a synchronous
+/// invocation's payload is at most 6 MB, and the event wraps the body (escaped as a JSON string,
+/// beside headers and context), so 5 MiB of body is about the most that can reach the function
+/// at all (some 4,300 notifications). Below it, refusing would only lose notifications.
+pub const MAX_NOTIFICATION_BODY_BYTES: usize = 5 * 1024 * 1024;
+
 /// How many log lines one request may spend on individual rejected items; the rest are only
 /// counted, so a flood of junk cannot flood the logs.
 const MAX_ITEM_LOG_LINES: usize = 10;
@@ -57,7 +66,7 @@ pub struct WebhookSettings {
     /// When set (GRAPH_TENANT_ID), items from any other tenant are rejected even if a stored
     /// subscription claims that tenant.
     pub expected_tenant_id: Option<String>,
-    /// Larger bodies get 413 before any parsing.
+    /// Larger bodies get 413 before any parsing. See [`MAX_NOTIFICATION_BODY_BYTES`].
     pub max_body_bytes: usize,
     /// How long a found subscription stays cached.
     pub subscription_cache_ttl: Duration,
@@ -82,7 +91,7 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         WebhookSettings {
             expected_tenant_id: None,
-            max_body_bytes: 1024 * 1024,
+            max_body_bytes: MAX_NOTIFICATION_BODY_BYTES,
             subscription_cache_ttl: Duration::from_secs(300),
             unknown_subscription_cache_ttl: Duration::from_secs(30),
             subscription_cache_capacity: 10_000,

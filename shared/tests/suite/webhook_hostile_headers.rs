@@ -152,3 +152,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_batch_of_thousands_of_notifications_is_taken_whole() {
+    let deps = deps();
+    let items: Vec<Value> = (0..4000)
+        .map(|i| {
+            change(
+                SUB,
+                SECRET,
+                TENANT,
+                &format!("AAMkADI5MWYxLWE3ZjQtNGQ1NS04NmM3LTEwODk4-{i:05}"),
+            )
+        })
+        .collect();
+    let body = collection(items).to_string().into_bytes();
+    assert!(
+        body.len() > 1024 * 1024,
+        "{} bytes: more than the old 1 MiB cap",
+        body.len()
+    );
+    let event = event_with(&[], "/notifications", "", &body).unwrap();
+    let answer = run(event, &deps);
+    assert_eq!(answer.status_code, 202);
+    assert_eq!(deps.queue().all_hints().len(), 4000);
+}
