@@ -14,4 +14,5 @@ mod secrets;
 mod sync_planner;
 mod sync_todo;
 mod throttling;
+mod todo_completion;
 mod webhook_e2e;

@@ -27,7 +27,11 @@ async fn every_form_of_the_delta_function_is_the_same_round() {
     let tasks = env.tasks_path(&list);
     let plain = env.get(&format!("{tasks}/delta")).await;
     assert_eq!(plain.status, 200, "{}", plain.json);
-    for form in ["delta()", "microsoft.graph.delta", "microsoft.graph.delta()"] {
+    for form in [
+        "delta()",
+        "microsoft.graph.delta",
+        "microsoft.graph.delta()",
+    ] {
         let r = env.get(&format!("{tasks}/{form}")).await;
         assert_eq!(r.status, 200, "{form}: {}", r.json);
         assert_eq!(ids(&r.json), ids(&plain.json), "{form}");
@@ -38,7 +42,11 @@ async fn every_form_of_the_delta_function_is_the_same_round() {
         let path = link.split("/v1.0").nth(1).unwrap();
         let next = env.get(path).await;
         assert_eq!(next.status, 200, "{}", next.json);
-        assert!(ids(&next.json).is_empty(), "nothing changed since: {}", next.json);
+        assert!(
+            ids(&next.json).is_empty(),
+            "nothing changed since: {}",
+            next.json
+        );
     }
     // A task id that merely looks like the function is still a task id.
     let missing = env.get(&format!("{tasks}/delta(x)")).await;
@@ -52,7 +60,10 @@ async fn completed(env: &Env) -> Value {
     let done = env.patch(&path, json!({"status": "completed"})).await;
     assert_eq!(done.status, 200, "{}", done.json);
     let read = env.get(&path).await;
-    assert_eq!(read.json["completedDateTime"], done.json["completedDateTime"]);
+    assert_eq!(
+        read.json["completedDateTime"],
+        done.json["completedDateTime"]
+    );
     read.json
 }
 
