@@ -31,6 +31,10 @@ impl TodoCompletion {
 pub struct EmulatorConfig {
     /// How To Do reports completion times: the day (the default, as real To Do) or the instant.
     pub todo_completion: TodoCompletion,
+    /// A second subscription with the same change types and resource: `false` (the default)
+    /// answers 409 as the create page documents; `true` accepts it, as people report for some
+    /// resources (docs/graph-behaviour.md §1.2a).
+    pub allow_duplicate_subscriptions: bool,
     /// The tenant whose token endpoint is served (`/{tenant}/oauth2/v2.0/token`).
     pub tenant_id: String,
     pub client_id: String,
@@ -79,6 +83,7 @@ impl Default for EmulatorConfig {
     fn default() -> Self {
         Self {
             todo_completion: TodoCompletion::default(),
+            allow_duplicate_subscriptions: false,
             tenant_id: "7a6f3c1e-0b1d-4c5e-9f10-2a3b4c5d6e7f".to_owned(),
             client_id: "0c9d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f".to_owned(),
             client_secret: "emulator-secret-not-for-production".to_owned(),

@@ -35,7 +35,7 @@ use crate::sync::{DeadLetterReason, Engine, EngineSettings, Executed, OpenRemote
 pub use crate::sync::ResyncReport;
 pub use deadline::{SAFETY_MARGIN, invocation_deadline};
 pub use outcome::{MessageOutcome, WorkerError};
-pub use subscription_hints::{LeaveToScheduler, SubscriptionHints};
+pub use subscription_hints::{LeaveToScheduler, SubscriptionHints, SubscriptionWiring};
 
 /// Tunables of the worker; the defaults match template.yaml.
 #[derive(Debug, Clone)]

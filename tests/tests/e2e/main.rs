@@ -6,6 +6,7 @@
 mod adapters;
 mod breaker_paths;
 mod e2e_first_path;
+mod lifecycle;
 mod scheduler_e2e;
 mod scheduler_store_contract;
 mod scheduler_subscriptions;
