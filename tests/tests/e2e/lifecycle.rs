@@ -155,3 +155,73 @@ async fn missed_finds_the_lost_change() {
     assert_eq!(local.len(), 1, "{local:?}");
     assert_eq!(local[0].as_ref().unwrap().title, "lost");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_graph_drops_silently_is_back_after_one_scheduler_run() {
+    let w = SchedulerWorld::start().await;
+    let (binding, old) = subscribed(&w, "b-silent").await;
+    let _other = subscribed(&w, "b-silent-2").await;
+    // Graph drops it: no lifecycle notice, nothing reaches the webhook.
+    let delivered = w.delivery_stats().await.delivered;
+    w.control
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/subscriptions/{old}"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.delivery_stats().await.delivered, delivered);
+
+    // The longest a To Do binding waits for its next run.
+    let interval = w
+        .settings
+        .idle_interval
+        .max(w.settings.todo_safety_net_interval);
+    w.advance_clock(interval.num_seconds() + 60).await;
+    let gets = w.calls("subscriptions.get");
+    let report = w.tick().await;
+    let new = recorded_subscription(&w, &binding.id)
+        .await
+        .expect("a subscription again");
+    assert_ne!(new, old, "{report:?}");
+    assert!(live_ids(&w.emulator_subscriptions().await).contains(&new));
+    let cost = w.calls("subscriptions.get") - gets;
+    println!(
+        "silent drop: noticed in one run for {cost} GET /subscriptions/{{id}} (2 To Do bindings)"
+    );
+    assert_eq!(cost, 2, "one check per To Do binding per run");
+    // The next run finds both alive and changes nothing.
+    w.advance_clock(interval.num_seconds() + 60).await;
+    let again = w.tick().await;
+    assert_eq!(again.subscription_failures, 0, "{again:?}");
+    assert_eq!(recorded_subscription(&w, &binding.id).await, Some(new));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn where_graph_allows_two_a_refused_renewal_makes_the_new_one_before_breaking_the_old() {
+    let w = SchedulerWorld::start_with(graph_emulator::EmulatorConfig {
+        allow_duplicate_subscriptions: true,
+        ..graph_emulator::EmulatorConfig::default()
+    })
+    .await;
+    let (binding, old) = subscribed(&w, "b-mbb").await;
+    w.add_fault(json!({ "method": "PATCH", "path": "/subscriptions/{id}", "status": 403 }))
+        .await;
+    let lifetime = w.settings.subscription_lifetime.num_seconds();
+    w.advance_clock(lifetime * 2 / 3 + 60).await;
+    let report = w.tick().await;
+    assert_eq!(
+        report.subscriptions_replaced, 1,
+        "at once, no wait for the switch: {report:?}"
+    );
+    let new = recorded_subscription(&w, &binding.id).await.unwrap();
+    assert_ne!(new, old);
+    assert_eq!(live_ids(&w.emulator_subscriptions().await), vec![new]);
+    assert_eq!(
+        w.calls("subscriptions.create"),
+        2,
+        "the first and the replacement"
+    );
+    assert_eq!(w.calls("subscriptions.delete"), 1, "the old one, after");
+}
