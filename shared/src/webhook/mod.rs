@@ -43,13 +43,8 @@ pub const VALIDATION_TOKEN_PARAM: &str = "validationToken";
 /// endpoint from reflecting arbitrary amounts of attacker text.
 pub const MAX_VALIDATION_TOKEN_LEN: usize = 8 * 1024;
 
-/// The default body limit, 5 MiB. Graph publishes no maximum for one delivery: it puts "many
-/// queued notifications" in one POST (docs/graph-behaviour.md §1.6a), and a basic To Do
-/// notification is about 1.2 KB, so a 1 MiB cap refused a realistic batch of about 900, which
-/// Graph then retries unchanged for hours. The bound that does exist is Lambda's: a synchronous
-/// invocation's payload is at most 6 MB, and the event wraps the body (escaped as a JSON string,
-/// beside headers and context), so 5 MiB of body is about the most that can reach the function
-/// at all (some 4,300 notifications). Below it, refusing would only lose notifications.
+/// The default body limit: about the most body a 6 MB Lambda event can carry. Graph publishes no
+/// maximum delivery size, and 1 MiB refused realistic batches (docs/graph-behaviour.md §1.6a).
 pub const MAX_NOTIFICATION_BODY_BYTES: usize = 5 * 1024 * 1024;
 
 /// How many log lines one request may spend on individual rejected items; the rest are only
