@@ -74,6 +74,8 @@ pub enum DecodeError {
     MissingVersion,
     #[error("unsupported envelope version {0} (this build reads version {ENVELOPE_VERSION})")]
     UnsupportedVersion(u64),
+    #[error("message's \"attempt\" field is not a small non-negative integer")]
+    BadAttempt,
     #[error("message has no \"kind\" field")]
     MissingKind,
     #[error("unknown message kind {0:?}")]
@@ -91,17 +93,35 @@ const KNOWN_KINDS: &[&str] = &[
     "recreate_subscription",
 ];
 
+/// The envelope field counting how many times the worker sent a throttled hint back to the queue
+/// as a fresh message (absent on a first send). A fresh message starts its receive count again,
+/// so this is what still tells how long a hint has been waiting for Graph.
+pub const ATTEMPT_FIELD: &str = "attempt";
+
 /// Encodes a hint as a version-1 envelope.
 pub fn encode(hint: &Hint) -> String {
+    encode_attempt(hint, 0)
+}
+
+/// Encodes a hint as a version-1 envelope carrying its attempt count (none when 0).
+pub fn encode_attempt(hint: &Hint, attempt: u32) -> String {
     let mut value = serde_json::to_value(hint).unwrap_or(serde_json::Value::Null);
     if let serde_json::Value::Object(map) = &mut value {
         map.insert("v".to_owned(), serde_json::Value::from(ENVELOPE_VERSION));
+        if attempt > 0 {
+            map.insert(ATTEMPT_FIELD.to_owned(), serde_json::Value::from(attempt));
+        }
     }
     value.to_string()
 }
 
 /// Decodes an envelope, telling apart a wrong version, an unknown kind and a malformed body.
 pub fn decode(body: &str) -> Result<Hint, DecodeError> {
+    decode_attempt(body).map(|(hint, _)| hint)
+}
+
+/// Decodes an envelope and its attempt count (0 when absent).
+pub fn decode_attempt(body: &str) -> Result<(Hint, u32), DecodeError> {
     let value: serde_json::Value =
         serde_json::from_str(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     let serde_json::Value::Object(mut map) = value else {
@@ -114,6 +134,13 @@ pub fn decode(body: &str) -> Result<Hint, DecodeError> {
     if version != u64::from(ENVELOPE_VERSION) {
         return Err(DecodeError::UnsupportedVersion(version));
     }
+    let attempt = match map.remove(ATTEMPT_FIELD) {
+        None => 0,
+        Some(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or(DecodeError::BadAttempt)?,
+    };
     let kind = map
         .get("kind")
         .and_then(|k| k.as_str())
@@ -122,10 +149,13 @@ pub fn decode(body: &str) -> Result<Hint, DecodeError> {
     if !KNOWN_KINDS.contains(&kind.as_str()) {
         return Err(DecodeError::UnknownKind(kind));
     }
-    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| DecodeError::Malformed {
-        kind,
-        reason: e.to_string(),
-    })
+    let hint = serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
+        DecodeError::Malformed {
+            kind,
+            reason: e.to_string(),
+        }
+    })?;
+    Ok((hint, attempt))
 }
 
 #[cfg(test)]
@@ -190,6 +220,23 @@ mod tests {
             decode(r#"{"v":1,"kind":"local_task","list_id":"l"}"#),
             Err(DecodeError::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn the_attempt_count_travels_beside_the_hint() {
+        let hint = Hint::LocalTask {
+            list_id: "l".into(),
+            task_id: "t".into(),
+        };
+        assert!(!encode(&hint).contains(ATTEMPT_FIELD));
+        let body = encode_attempt(&hint, 3);
+        assert!(body.contains("\"attempt\":3"), "{body}");
+        assert_eq!(decode_attempt(&body), Ok((hint.clone(), 3)));
+        assert_eq!(decode(&body), Ok(hint));
+        assert_eq!(
+            decode(r#"{"v":1,"kind":"local_task","list_id":"l","task_id":"t","attempt":-1}"#),
+            Err(DecodeError::BadAttempt)
+        );
     }
 
     proptest! {

@@ -1,14 +1,14 @@
 //! Thin main of the worker function: builds the adapters and the Graph client once per execution
 //! environment (the client's token cache and connection pool then serve every warm invocation)
 //! and runs `tasksync::worker::handle_batch`, the same handler the local run and the tests call,
-//! with the Graph calls of each batch written as metrics.
+//! with the Graph calls of each batch written as metrics. The subscription hints are wired by
+//! `tasksync::worker::SubscriptionWiring`, which the lifecycle tests use too.
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tasksync::config::{Deployment, GraphEndpoints, ProcessEnv, webhook_base_url};
-use tasksync::scheduler::{SchedulerDeps, SchedulerSettings};
 use tasksync::worker::metrics::with_graph_metrics;
-use tasksync::worker::{SAFETY_MARGIN, WorkerDeps, handle_batch, invocation_deadline};
+use tasksync::worker::{SAFETY_MARGIN, SubscriptionWiring, handle_batch, invocation_deadline};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -19,30 +19,17 @@ async fn main() -> Result<(), Error> {
     let sync = deployment.sync_store();
     let tasks = deployment.task_store();
     let queue = deployment.hint_queue();
-    // The subscription hints are the scheduler's code; it needs the webhook's URL to recreate a
-    // subscription. Without it they are acknowledged and left to the scheduler's next run.
-    let hint_settings = match webhook_base_url(&ProcessEnv) {
-        Ok(base) => Some(SchedulerSettings::for_deployment(
-            &base,
-            &endpoints.tenant_id,
-        )),
-        Err(e) => {
-            tracing::warn!(error = %e, "subscription hints left to the scheduler's runs");
-            None
-        }
-    };
+    let wiring =
+        SubscriptionWiring::for_deployment(webhook_base_url(&ProcessEnv), &endpoints.tenant_id);
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);
-        let graph = graph.with_deadline(deadline);
-        let hints = hint_settings.clone().map(|settings| SchedulerDeps {
-            store: sync.clone(),
-            queue: queue.clone(),
-            graph: graph.clone(),
-            settings,
-        });
-        let deps = WorkerDeps::new(sync.clone(), tasks.clone(), graph, queue.clone())
-            .with_subscription_hints(hints);
+        let deps = wiring.worker(
+            sync.clone(),
+            tasks.clone(),
+            graph.with_deadline(deadline),
+            queue.clone(),
+        );
         async move {
             let batch = handle_batch(event.payload, &deps);
             Ok::<_, Error>(with_graph_metrics(&deps.graph, batch).await)

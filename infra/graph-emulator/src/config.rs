@@ -3,8 +3,38 @@
 
 use std::time::Duration;
 
+/// How To Do reports `completedDateTime` (docs/graph-behaviour.md §3.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TodoCompletion {
+    /// The completion day at midnight UTC (`YYYY-MM-DDT00:00:00.0000000`), as real To Do reports
+    /// it: what a client comparing completion times must survive.
+    #[default]
+    Day,
+    /// The instant of completion, to the tick.
+    Instant,
+}
+
+impl TodoCompletion {
+    /// What is stored and reported for a completion at `at`.
+    pub fn stamp(self, at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            TodoCompletion::Instant => at,
+            TodoCompletion::Day => at
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .map_or(at, |midnight| midnight.and_utc()),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
+    /// How To Do reports completion times: the day (the default, as real To Do) or the instant.
+    pub todo_completion: TodoCompletion,
+    /// A second subscription with the same change types and resource: `false` (the default)
+    /// answers 409 as the create page documents; `true` accepts it, as people report for some
+    /// resources (docs/graph-behaviour.md §1.2a).
+    pub allow_duplicate_subscriptions: bool,
     /// The tenant whose token endpoint is served (`/{tenant}/oauth2/v2.0/token`).
     pub tenant_id: String,
     pub client_id: String,
@@ -52,6 +82,8 @@ pub struct EmulatorConfig {
 impl Default for EmulatorConfig {
     fn default() -> Self {
         Self {
+            todo_completion: TodoCompletion::default(),
+            allow_duplicate_subscriptions: false,
             tenant_id: "7a6f3c1e-0b1d-4c5e-9f10-2a3b4c5d6e7f".to_owned(),
             client_id: "0c9d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f".to_owned(),
             client_secret: "emulator-secret-not-for-production".to_owned(),

@@ -18,6 +18,6 @@ pub mod state;
 pub mod subscriptions;
 pub mod todo;
 
-pub use config::EmulatorConfig;
+pub use config::{EmulatorConfig, TodoCompletion};
 pub use control_client::ControlClient;
 pub use server::{RunningEmulator, start};

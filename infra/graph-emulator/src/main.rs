@@ -74,6 +74,10 @@ struct Args {
     /// Base of the exponential backoff between delivery retries, in milliseconds.
     #[arg(long, env = "GRAPH_EMULATOR_DELIVERY_BACKOFF_MS")]
     delivery_backoff_ms: Option<u64>,
+    /// How To Do reports completedDateTime: `day` (midnight UTC of the completion day, as real
+    /// To Do does; the default) or `instant`.
+    #[arg(long, env = "GRAPH_EMULATOR_TODO_COMPLETION", value_parser = ["day", "instant"])]
+    todo_completion: Option<String>,
 }
 
 impl Args {
@@ -137,6 +141,13 @@ impl Args {
         }
         if let Some(v) = self.delivery_backoff_ms {
             c.delivery_backoff = ms(v);
+        }
+        if let Some(v) = self.todo_completion {
+            c.todo_completion = if v == "instant" {
+                graph_emulator::TodoCompletion::Instant
+            } else {
+                graph_emulator::TodoCompletion::Day
+            };
         }
         c
     }

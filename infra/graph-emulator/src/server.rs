@@ -101,7 +101,9 @@ pub async fn start(config: EmulatorConfig, listen: &str) -> std::io::Result<Runn
         graph_base_url: graph_base_url.clone(),
         auth: Mutex::new(crate::auth::AuthState::default()),
         planner: Mutex::new(crate::planner::PlannerState::default()),
-        todo: Mutex::new(crate::todo::TodoState::default()),
+        todo: Mutex::new(crate::todo::TodoState::with_completion(
+            config.todo_completion,
+        )),
         subscriptions: Mutex::new(crate::subscriptions::SubscriptionState::default()),
         faults: Mutex::new(crate::faults::FaultState::default()),
         counters: crate::faults::Counters::default(),

@@ -190,6 +190,11 @@ pub fn routes() -> Router<AppState> {
 pub fn control_routes() -> Router<AppState> {
     Router::new()
         .route("/subscriptions", get(handlers::control_list))
+        // Graph dropping a subscription without a lifecycle notice.
+        .route(
+            "/subscriptions/{id}",
+            axum::routing::delete(handlers::delete_subscription),
+        )
         .route(
             "/subscriptions/{id}/lifecycle",
             post(notifications::control_lifecycle),

@@ -47,8 +47,22 @@ pub fn routes() -> Router<AppState> {
             "/users/{id}/todo/lists/{list_id}/tasks",
             get(tasks::list_tasks).post(tasks::create_task),
         )
+        // `/delta` is short for the bound function `microsoft.graph.delta`, and SDKs send the
+        // call forms too (docs/graph-behaviour.md §3.3): all four name the same round.
         .route(
             "/users/{id}/todo/lists/{list_id}/tasks/delta",
+            get(delta_http::delta_tasks),
+        )
+        .route(
+            "/users/{id}/todo/lists/{list_id}/tasks/delta()",
+            get(delta_http::delta_tasks),
+        )
+        .route(
+            "/users/{id}/todo/lists/{list_id}/tasks/microsoft.graph.delta",
+            get(delta_http::delta_tasks),
+        )
+        .route(
+            "/users/{id}/todo/lists/{list_id}/tasks/microsoft.graph.delta()",
             get(delta_http::delta_tasks),
         )
         .route(

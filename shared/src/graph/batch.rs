@@ -113,16 +113,17 @@ struct BatchBody {
 }
 
 impl GraphClient {
-    /// A path for [`BatchRequest::url`]: `/seg/seg...` with each segment percent-encoded.
-    pub fn relative_url(&self, segments: &[&str]) -> String {
-        let full = self.url(segments);
-        let base = self.url(&[]);
+    /// A path for [`BatchRequest::url`]: `/seg/seg...` with each segment percent-encoded; a
+    /// segment that would change the path's structure is refused.
+    pub fn relative_url(&self, segments: &[&str]) -> Result<String, GraphError> {
+        let full = self.url(segments)?;
+        let base = self.url(&[])?;
         let base_path = base.path().trim_end_matches('/');
         let path = full.path().strip_prefix(base_path).unwrap_or(full.path());
-        match full.query() {
+        Ok(match full.query() {
             Some(q) => format!("{path}?{q}"),
             None => path.to_owned(),
-        }
+        })
     }
 
     /// Runs any number of requests in batches of 20. `Err` only when a whole batch failed
@@ -167,7 +168,7 @@ impl GraphClient {
                 &BATCH_WITH_CREATES
             };
             let body = serde_json::json!({ "requests": pending });
-            let url = self.url(&["$batch"]);
+            let url = self.url(&["$batch"])?;
             let answer: BatchBody = self
                 .send_json(&GraphRequest::new(op, Method::POST, url).json(body))
                 .await?;

@@ -149,14 +149,18 @@ impl GraphClient {
         &self.inner.settings
     }
 
-    /// `{base}/{segments...}`, each segment percent-encoded (ids may hold `/`, `+`, `=`).
-    pub(crate) fn url(&self, segments: &[&str]) -> Url {
+    /// `{base}/{segments...}`, each segment percent-encoded (ids may hold `/`, `+`, `=`); a
+    /// segment that would change the path's structure is refused ([`super::request::path_segment`]).
+    pub(crate) fn url(&self, segments: &[&str]) -> Result<Url, GraphError> {
+        for segment in segments {
+            super::request::path_segment(segment)?;
+        }
         let mut url = self.inner.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty();
             path.extend(segments);
         }
-        url
+        Ok(url)
     }
 
     /// A link Graph handed out (nextLink, deltaLink), followed unchanged (docs/graph-behaviour.md

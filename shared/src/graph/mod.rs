@@ -25,6 +25,7 @@ pub use client::GraphClient;
 pub use counters::{CallCounters, Outcome};
 pub use error::GraphError;
 pub use planner::PlannerApi;
+pub use request::path_segment;
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use settings::{GraphSettings, HttpOptions, Secret, http_client};
 pub use subscriptions::SubscriptionsApi;

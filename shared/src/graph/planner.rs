@@ -41,7 +41,7 @@ impl<'a> PlannerApi<'a> {
     /// `GET /planner/plans/{id}/tasks`, following every nextLink: Planner pages at a size the
     /// client cannot set and ignores `$top` (§2.9).
     pub async fn list_plan_tasks(&self, plan_id: &str) -> Result<Vec<PlannerTask>, GraphError> {
-        let url = self.client.url(&["planner", "plans", plan_id, "tasks"]);
+        let url = self.client.url(&["planner", "plans", plan_id, "tasks"])?;
         self.client.list_all(&LIST_PLAN_TASKS, url).await
     }
 
@@ -52,14 +52,14 @@ impl<'a> PlannerApi<'a> {
         &self,
         plan_id: &str,
     ) -> Result<Vec<PlannerTask>, GraphError> {
-        let mut url = self.client.url(&["planner", "plans", plan_id, "tasks"]);
+        let mut url = self.client.url(&["planner", "plans", plan_id, "tasks"])?;
         url.query_pairs_mut().append_pair("$expand", "details");
         self.client.list_all(&LIST_PLAN_TASKS, url).await
     }
 
     /// `GET /planner/tasks/{id}`.
     pub async fn get_task(&self, task_id: &str) -> Result<PlannerTask, GraphError> {
-        let url = self.client.url(&["planner", "tasks", task_id]);
+        let url = self.client.url(&["planner", "tasks", task_id])?;
         self.client
             .send_json(&GraphRequest::new(&GET_TASK, Method::GET, url))
             .await
@@ -67,7 +67,7 @@ impl<'a> PlannerApi<'a> {
 
     /// `GET /planner/tasks/{id}/details`.
     pub async fn get_task_details(&self, task_id: &str) -> Result<PlannerTaskDetails, GraphError> {
-        let url = self.client.url(&["planner", "tasks", task_id, "details"]);
+        let url = self.client.url(&["planner", "tasks", task_id, "details"])?;
         self.client
             .send_json(&GraphRequest::new(&GET_DETAILS, Method::GET, url))
             .await
@@ -75,7 +75,7 @@ impl<'a> PlannerApi<'a> {
 
     /// `POST /planner/tasks`; 201 with the task. Not retried after an ambiguous failure.
     pub async fn create_task(&self, task: &NewPlannerTask) -> Result<PlannerTask, GraphError> {
-        let url = self.client.url(&["planner", "tasks"]);
+        let url = self.client.url(&["planner", "tasks"])?;
         self.client
             .send_json(&GraphRequest::new(&CREATE_TASK, Method::POST, url).json(to_json(task)?))
             .await
@@ -116,7 +116,7 @@ impl<'a> PlannerApi<'a> {
         etag: &str,
         patch: &PlannerTaskPatch,
     ) -> Result<PlannerTask, GraphError> {
-        let url = self.client.url(&["planner", "tasks", task_id]);
+        let url = self.client.url(&["planner", "tasks", task_id])?;
         let request = GraphRequest::new(&UPDATE_TASK, Method::PATCH, url)
             .json(to_json(patch)?)
             .header(IF_MATCH, etag)
@@ -141,7 +141,7 @@ impl<'a> PlannerApi<'a> {
         details_etag: &str,
         patch: &PlannerTaskDetailsPatch,
     ) -> Result<PlannerTaskDetails, GraphError> {
-        let url = self.client.url(&["planner", "tasks", task_id, "details"]);
+        let url = self.client.url(&["planner", "tasks", task_id, "details"])?;
         let request = GraphRequest::new(&UPDATE_DETAILS, Method::PATCH, url)
             .json(to_json(patch)?)
             .header(IF_MATCH, details_etag)
@@ -168,13 +168,12 @@ impl<'a> PlannerApi<'a> {
             .iter()
             .enumerate()
             .map(|(i, id)| {
-                BatchRequest::get(
-                    i.to_string(),
-                    self.client
-                        .relative_url(&["planner", "tasks", id, "details"]),
-                )
+                let url = self
+                    .client
+                    .relative_url(&["planner", "tasks", id, "details"])?;
+                Ok(BatchRequest::get(i.to_string(), url))
             })
-            .collect();
+            .collect::<Result<Vec<_>, GraphError>>()?;
         let outcomes = self.client.batch(requests).await?;
         Ok(task_ids
             .iter()
@@ -188,7 +187,7 @@ impl<'a> PlannerApi<'a> {
 
     /// `DELETE /planner/tasks/{id}` with `If-Match`; 204.
     pub async fn delete_task(&self, task_id: &str, etag: &str) -> Result<(), GraphError> {
-        let url = self.client.url(&["planner", "tasks", task_id]);
+        let url = self.client.url(&["planner", "tasks", task_id])?;
         let request = GraphRequest::new(&DELETE_TASK, Method::DELETE, url).header(IF_MATCH, etag);
         self.client.send(&request).await.map(|_| ())
     }

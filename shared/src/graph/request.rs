@@ -106,9 +106,61 @@ impl GraphResponse {
     }
 }
 
+/// Checks one id or name before it becomes a segment of a Graph URL path. The URL builder
+/// percent-encodes what a segment holds, but it drops `.` and `..` (they are path structure) and
+/// an empty segment doubles a slash, so a task id `..` would silently address the list instead
+/// of the task. An id that was percent-encoded already (`%2F`, `%5C`, `%2E`) is refused too: no
+/// Graph id holds one, and a hop that decodes twice would read path structure into it. Refused
+/// with an error, never repaired.
+pub fn path_segment(segment: &str) -> Result<&str, GraphError> {
+    let encoded_structure = segment
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'2' && matches!(w[2], b'f' | b'F' | b'e' | b'E'))
+        || segment.to_ascii_lowercase().contains("%5c");
+    if segment.is_empty() || segment == "." || segment == ".." || encoded_structure {
+        return Err(GraphError::BadRequest {
+            code: "invalidPathSegment".to_owned(),
+            message: format!(
+                "{:?} cannot be part of a Graph URL path (empty, a dot segment or percent-encoded)",
+                segment.chars().take(64).collect::<String>()
+            ),
+        });
+    }
+    Ok(segment)
+}
+
 /// A request body as JSON; a value that cannot be encoded is our bug, reported as a protocol
 /// error rather than a panic.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, GraphError> {
     serde_json::to_value(value)
         .map_err(|e| GraphError::Protocol(format!("cannot encode request body: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_empty_and_encoded_segments_are_refused() {
+        for bad in [
+            "", ".", "..", "a%2Fb", "a%2fb", "%2e%2e", "%2E", "x%5Cy", "x%5cy",
+        ] {
+            assert!(
+                matches!(path_segment(bad), Err(GraphError::BadRequest { .. })),
+                "{bad:?}"
+            );
+        }
+        for good in [
+            "AAMkADI5MWYx==",
+            "a/b+c=",
+            "...",
+            ".x",
+            "x..",
+            "100%",
+            "%41",
+        ] {
+            assert_eq!(path_segment(good).ok(), Some(good), "{good:?}");
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! When to try a Graph call again and how long to wait first (docs/graph-behaviour.md §5):
-//! `Retry-After` is always honoured; without it, exponential backoff with full jitter; never past
-//! the caller's deadline, so a Lambda returns "throttled, retry after N s" instead of sleeping into
-//! its own timeout.
+//! `Retry-After` is always honoured; without it, exponential backoff with full jitter. The client
+//! sits through a wait only when it is short ([`RetryPolicy::max_wait`], 2 s by default) and fits
+//! before the caller's deadline: a longer one is handed back as "throttled, retry after N s", so a
+//! Lambda gives the wait to the queue instead of sleeping while the rest of its batch waits.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,9 +16,11 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Largest backoff ceiling.
     pub max_delay: Duration,
-    /// Without a caller deadline, the longest single wait the client sits through; a longer
-    /// `Retry-After` is returned as `Throttled` for the caller to schedule.
-    pub max_wait_without_deadline: Duration,
+    /// The longest single wait the client sits through inside one call, with or without a
+    /// deadline; a longer `Retry-After` (or backoff) is returned to the caller to schedule (the
+    /// worker hands it to the queue). Short on purpose: an invocation that sleeps holds the rest
+    /// of its batch and a Lambda slot while it does.
+    pub max_wait: Duration,
     /// The longest one request may take (shortened further by the deadline).
     pub attempt_timeout: Duration,
 }
@@ -28,13 +31,16 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(20),
-            max_wait_without_deadline: Duration::from_secs(60),
+            max_wait: Self::DEFAULT_MAX_WAIT,
             attempt_timeout: Duration::from_secs(30),
         }
     }
 }
 
 impl RetryPolicy {
+    /// The default of [`RetryPolicy::max_wait`].
+    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
+
     /// The backoff ceiling before attempt `retry` (0 for the first retry): `base * 2^retry`,
     /// capped at `max_delay`.
     pub fn backoff_ceiling(&self, retry: u32) -> Duration {
@@ -71,8 +77,8 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Whether a wait of `wait` fits before `deadline` (with room left for the retried request
-/// itself), or, without a deadline, within the policy's longest wait.
+/// Whether the client may sit through a wait of `wait`: at most the policy's longest wait, and,
+/// with a deadline, before it (with room left for the retried request itself).
 pub fn wait_fits(
     wait: Duration,
     now: Instant,
@@ -80,12 +86,15 @@ pub fn wait_fits(
     policy: &RetryPolicy,
     request_allowance: Duration,
 ) -> bool {
+    if wait > policy.max_wait {
+        return false;
+    }
     match deadline {
         Some(deadline) => {
             let left = deadline.saturating_duration_since(now);
             wait.saturating_add(request_allowance) <= left
         }
-        None => wait <= policy.max_wait_without_deadline,
+        None => true,
     }
 }
 
@@ -121,7 +130,7 @@ mod tests {
             max_attempts: 10,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(2),
-            max_wait_without_deadline: Duration::from_secs(60),
+            max_wait: Duration::from_secs(60),
             attempt_timeout: Duration::from_secs(30),
         };
         assert_eq!(p.backoff_ceiling(0), Duration::from_millis(100));
@@ -145,7 +154,10 @@ mod tests {
 
     #[test]
     fn a_wait_longer_than_the_time_left_does_not_fit() {
-        let p = RetryPolicy::default();
+        let p = RetryPolicy {
+            max_wait: Duration::from_secs(60),
+            ..RetryPolicy::default()
+        };
         let now = Instant::now();
         let deadline = now + Duration::from_secs(5);
         let allowance = Duration::from_millis(500);
@@ -173,6 +185,24 @@ mod tests {
         assert!(wait_fits(Duration::from_secs(60), now, None, &p, allowance));
         assert!(!wait_fits(
             Duration::from_secs(61),
+            now,
+            None,
+            &p,
+            allowance
+        ));
+    }
+
+    #[test]
+    fn a_long_retry_after_is_never_slept_through_even_with_time_left() {
+        let p = RetryPolicy::default();
+        let now = Instant::now();
+        let far = Some(now + Duration::from_secs(600));
+        let allowance = Duration::from_millis(500);
+        assert!(wait_fits(Duration::from_secs(2), now, far, &p, allowance));
+        assert!(!wait_fits(Duration::from_secs(3), now, far, &p, allowance));
+        assert!(!wait_fits(Duration::from_secs(30), now, far, &p, allowance));
+        assert!(!wait_fits(
+            Duration::from_secs(30),
             now,
             None,
             &p,

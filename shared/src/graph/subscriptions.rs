@@ -37,7 +37,7 @@ impl<'a> SubscriptionsApi<'a> {
     /// so the webhook must be reachable. 409 (same resource and change type exists) comes back
     /// as `Conflict`.
     pub async fn create(&self, new: &NewSubscription) -> Result<Subscription, GraphError> {
-        let url = self.client.url(&["subscriptions"]);
+        let url = self.client.url(&["subscriptions"])?;
         self.client
             .send_json(&GraphRequest::new(&CREATE, Method::POST, url).json(to_json(new)?))
             .await
@@ -50,7 +50,7 @@ impl<'a> SubscriptionsApi<'a> {
         id: &str,
         expiration: DateTime<Utc>,
     ) -> Result<Subscription, GraphError> {
-        let url = self.client.url(&["subscriptions", id]);
+        let url = self.client.url(&["subscriptions", id])?;
         let body = serde_json::json!({ "expirationDateTime": expiration });
         self.client
             .send_json(&GraphRequest::new(&RENEW, Method::PATCH, url).json(body))
@@ -59,7 +59,7 @@ impl<'a> SubscriptionsApi<'a> {
 
     /// `POST /subscriptions/{id}/reauthorize`; 204. Never within 10 minutes of a renewal (§1.4).
     pub async fn reauthorize(&self, id: &str) -> Result<(), GraphError> {
-        let url = self.client.url(&["subscriptions", id, "reauthorize"]);
+        let url = self.client.url(&["subscriptions", id, "reauthorize"])?;
         self.client
             .send(&GraphRequest::new(&REAUTHORIZE, Method::POST, url))
             .await
@@ -68,7 +68,7 @@ impl<'a> SubscriptionsApi<'a> {
 
     /// `DELETE /subscriptions/{id}`; 204.
     pub async fn delete(&self, id: &str) -> Result<(), GraphError> {
-        let url = self.client.url(&["subscriptions", id]);
+        let url = self.client.url(&["subscriptions", id])?;
         self.client
             .send(&GraphRequest::new(&DELETE, Method::DELETE, url))
             .await
@@ -77,7 +77,7 @@ impl<'a> SubscriptionsApi<'a> {
 
     /// `GET /subscriptions/{id}`.
     pub async fn get(&self, id: &str) -> Result<Subscription, GraphError> {
-        let url = self.client.url(&["subscriptions", id]);
+        let url = self.client.url(&["subscriptions", id])?;
         self.client
             .send_json(&GraphRequest::new(&GET, Method::GET, url))
             .await
@@ -85,7 +85,7 @@ impl<'a> SubscriptionsApi<'a> {
 
     /// `GET /subscriptions`, every page. `client_state` is always `None` here (§1.5).
     pub async fn list(&self) -> Result<Vec<Subscription>, GraphError> {
-        let url = self.client.url(&["subscriptions"]);
+        let url = self.client.url(&["subscriptions"])?;
         self.client.list_all(&LIST, url).await
     }
 }

@@ -57,19 +57,24 @@ impl<'a> TodoApi<'a> {
         Self { client }
     }
 
-    fn tasks_url(&self, user_id: &str, list_id: &str) -> url::Url {
+    fn tasks_url(&self, user_id: &str, list_id: &str) -> Result<url::Url, GraphError> {
         self.client
             .url(&["users", user_id, "todo", "lists", list_id, "tasks"])
     }
 
-    fn task_url(&self, user_id: &str, list_id: &str, task_id: &str) -> url::Url {
+    fn task_url(
+        &self,
+        user_id: &str,
+        list_id: &str,
+        task_id: &str,
+    ) -> Result<url::Url, GraphError> {
         self.client
             .url(&["users", user_id, "todo", "lists", list_id, "tasks", task_id])
     }
 
     /// `GET /users/{id}/todo/lists`, every page.
     pub async fn list_lists(&self, user_id: &str) -> Result<Vec<TodoTaskList>, GraphError> {
-        let url = self.client.url(&["users", user_id, "todo", "lists"]);
+        let url = self.client.url(&["users", user_id, "todo", "lists"])?;
         self.client.list_all(&LIST_LISTS, url).await
     }
 
@@ -81,7 +86,7 @@ impl<'a> TodoApi<'a> {
         user_id: &str,
         list_id: &str,
     ) -> Result<Vec<TodoTask>, GraphError> {
-        let mut url = self.tasks_url(user_id, list_id);
+        let mut url = self.tasks_url(user_id, list_id)?;
         url.query_pairs_mut().append_pair("$expand", TASK_EXPAND);
         self.client.list_all(&LIST_TASKS, url).await
     }
@@ -110,7 +115,7 @@ impl<'a> TodoApi<'a> {
         list_id: &str,
         task_id: &str,
     ) -> Result<TodoTask, GraphError> {
-        let mut url = self.task_url(user_id, list_id, task_id);
+        let mut url = self.task_url(user_id, list_id, task_id)?;
         url.query_pairs_mut().append_pair("$expand", TASK_EXPAND);
         self.client
             .send_json(&GraphRequest::new(&GET_TASK, Method::GET, url))
@@ -126,7 +131,7 @@ impl<'a> TodoApi<'a> {
         task: &NewTodoTask,
     ) -> Result<TodoTask, GraphError> {
         let body = to_json(task)?;
-        let url = self.tasks_url(user_id, list_id);
+        let url = self.tasks_url(user_id, list_id)?;
         self.client
             .send_json(&GraphRequest::new(&CREATE_TASK, Method::POST, url).json(body))
             .await
@@ -142,7 +147,7 @@ impl<'a> TodoApi<'a> {
         patch: &TodoTaskPatch,
     ) -> Result<TodoTask, GraphError> {
         let body = to_json(patch)?;
-        let url = self.task_url(user_id, list_id, task_id);
+        let url = self.task_url(user_id, list_id, task_id)?;
         self.client
             .send_json(&GraphRequest::new(&UPDATE_TASK, Method::PATCH, url).json(body))
             .await
@@ -155,7 +160,7 @@ impl<'a> TodoApi<'a> {
         list_id: &str,
         task_id: &str,
     ) -> Result<(), GraphError> {
-        let url = self.task_url(user_id, list_id, task_id);
+        let url = self.task_url(user_id, list_id, task_id)?;
         self.client
             .send(&GraphRequest::new(&DELETE_TASK, Method::DELETE, url))
             .await
@@ -168,7 +173,7 @@ impl<'a> TodoApi<'a> {
         list_id: &str,
         task_id: &str,
         item_id: Option<&str>,
-    ) -> url::Url {
+    ) -> Result<url::Url, GraphError> {
         let mut segments = vec![
             "users",
             user_id,
@@ -190,7 +195,7 @@ impl<'a> TodoApi<'a> {
         list_id: &str,
         task_id: &str,
     ) -> Result<Vec<TodoChecklistItem>, GraphError> {
-        let url = self.checklist_url(user_id, list_id, task_id, None);
+        let url = self.checklist_url(user_id, list_id, task_id, None)?;
         self.client.list_all(&LIST_CHECKLIST_ITEMS, url).await
     }
 
@@ -205,7 +210,7 @@ impl<'a> TodoApi<'a> {
         item: &TodoChecklistItemWrite,
     ) -> Result<TodoChecklistItem, GraphError> {
         let body = to_json(item)?;
-        let url = self.checklist_url(user_id, list_id, task_id, None);
+        let url = self.checklist_url(user_id, list_id, task_id, None)?;
         self.client
             .send_json(&GraphRequest::new(&CREATE_CHECKLIST_ITEM, Method::POST, url).json(body))
             .await
@@ -221,7 +226,7 @@ impl<'a> TodoApi<'a> {
         patch: &TodoChecklistItemWrite,
     ) -> Result<TodoChecklistItem, GraphError> {
         let body = to_json(patch)?;
-        let url = self.checklist_url(user_id, list_id, task_id, Some(item_id));
+        let url = self.checklist_url(user_id, list_id, task_id, Some(item_id))?;
         self.client
             .send_json(&GraphRequest::new(&UPDATE_CHECKLIST_ITEM, Method::PATCH, url).json(body))
             .await
@@ -235,7 +240,7 @@ impl<'a> TodoApi<'a> {
         task_id: &str,
         item_id: &str,
     ) -> Result<(), GraphError> {
-        let url = self.checklist_url(user_id, list_id, task_id, Some(item_id));
+        let url = self.checklist_url(user_id, list_id, task_id, Some(item_id))?;
         self.client
             .send(&GraphRequest::new(
                 &DELETE_CHECKLIST_ITEM,
@@ -258,7 +263,7 @@ impl<'a> TodoApi<'a> {
         let mut url = match delta_link {
             Some(link) => self.client.graph_link(link)?,
             None => {
-                let mut u = self.tasks_url(user_id, list_id);
+                let mut u = self.tasks_url(user_id, list_id)?;
                 if let Ok(mut path) = u.path_segments_mut() {
                     path.push("delta");
                 }

@@ -72,11 +72,14 @@ fn keyed<'a>(segment: &'a str, name: &str) -> Option<&'a str> {
     valid_id(key)
 }
 
-/// An id segment worth passing on: non-empty, bounded, no control characters or quotes. The
-/// worker puts it into a Graph URL path, so nothing here may change the path's structure.
+/// An id segment worth passing on: non-empty, bounded, no control characters or quotes, and a
+/// segment the Graph URL builder takes (not `.` or `..`, nothing percent-encoded that a hop could
+/// decode into a slash or a dot). The worker puts it into a Graph URL path, so nothing here may
+/// change the path's structure.
 pub fn valid_id(id: &str) -> Option<&str> {
     let ok = !id.is_empty()
         && id.len() <= MAX_ID_LEN
+        && crate::graph::path_segment(id).is_ok()
         && !id.chars().any(|c| {
             c.is_control() || c.is_whitespace() || matches!(c, '/' | '\\' | '?' | '#' | '\'' | '"')
         });

@@ -29,11 +29,30 @@ pub trait HintSend: Send + Sync {
 }
 
 /// Delays a received message (SQS `ChangeMessageVisibility`), so a throttled message comes back
-/// after Graph's `Retry-After` instead of the worker sleeping.
+/// after Graph's `Retry-After` instead of the worker sleeping; or sends a fresh copy that becomes
+/// visible later (SQS `DelaySeconds`), so a message throttled on its last receive starts its
+/// receive count again instead of reaching the DLQ.
 pub trait MessageDelay: Send + Sync {
     fn delay_message(
         &self,
         receipt_handle: &str,
         secs: u32,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Sends `body` as a new message visible after `delay_secs` (at most 900, SQS's limit). A
+    /// queue that cannot refuses, and the caller keeps the message it holds.
+    fn send_delayed(
+        &self,
+        body: &str,
+        delay_secs: u32,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send {
+        let _ = (body, delay_secs);
+        async {
+            Err(QueueError::NotEnqueued {
+                failed: 1,
+                total: 1,
+                reason: "this queue cannot send delayed messages".to_owned(),
+            })
+        }
+    }
 }

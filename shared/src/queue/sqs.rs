@@ -17,6 +17,9 @@ use crate::queue_message::{Hint, encode};
 /// SQS accepts at most 10 entries per SendMessageBatch.
 pub const MAX_BATCH: usize = 10;
 
+/// The longest `DelaySeconds` SQS allows on one message (15 minutes).
+pub const MAX_DELAY_SECS: u32 = 900;
+
 /// The longest visibility timeout SQS allows (12 hours).
 pub const MAX_VISIBILITY_SECS: u32 = 43_200;
 
@@ -178,6 +181,20 @@ impl SqsHintQueue {
             .queue_url(&self.queue_url)
             .receipt_handle(receipt_handle)
             .visibility_timeout(secs.min(MAX_VISIBILITY_SECS) as i32)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Sends one raw body that becomes visible after `delay_secs` (capped at 15 minutes): a
+    /// fresh message, whose receive count starts again.
+    pub async fn send_body_delayed(&self, body: &str, delay_secs: u32) -> Result<(), QueueError> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .delay_seconds(delay_secs.min(MAX_DELAY_SECS) as i32)
             .send()
             .await
             .map_err(classify)?;

@@ -132,8 +132,8 @@ pub fn to_lambda_request(
         "body": body_value,
         "isBase64Encoded": is_base64
     });
-    lambda_http::request::from_str(&event.to_string())
-        .map_err(|e| format!("cannot build event: {e}"))
+    let event = serde_json::from_value(event).map_err(|e| format!("cannot build event: {e}"))?;
+    crate::webhook::lambda_event::into_request(event).map_err(|e| e.to_string())
 }
 
 fn from_lambda_response(response: lambda_http::Response<lambda_http::Body>) -> Response {

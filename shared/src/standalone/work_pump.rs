@@ -44,53 +44,22 @@ impl WorkReceive for crate::queue::SqsHintQueue {
     }
 }
 
-/// The in-memory queue of the local run: a received message leaves the queue at once, and a
-/// failed one is put back (as if its visibility timeout were zero).
+/// The in-memory queue of the local run counts receives and dead-letters like SQS; a failed
+/// message comes back at once unless the handler delayed it.
 impl WorkReceive for crate::queue::MemoryHintQueue {
     async fn receive(&self, max: usize) -> Result<Vec<ReceivedWork>, QueueError> {
-        let mut bodies = self.drain();
-        let rest = bodies.split_off(max.min(bodies.len()));
-        requeue(self, &rest).await?;
-        Ok(bodies
-            .into_iter()
-            .map(|body| {
-                let id = uuid::Uuid::new_v4().to_string();
-                ReceivedWork {
-                    body,
-                    receipt_handle: id.clone(),
-                    message_id: id,
-                    receive_count: 1,
-                }
-            })
-            .collect())
+        Ok(crate::queue::MemoryHintQueue::receive(self, max))
     }
 
-    async fn ack(&self, _receipt_handle: &str) -> Result<(), QueueError> {
+    async fn ack(&self, receipt_handle: &str) -> Result<(), QueueError> {
+        self.delete(receipt_handle);
         Ok(())
     }
 
     async fn release(&self, message: &ReceivedWork) -> Result<(), QueueError> {
-        requeue(self, std::slice::from_ref(&message.body)).await
+        crate::queue::MemoryHintQueue::release(self, &message.receipt_handle);
+        Ok(())
     }
-}
-
-/// Puts bodies back on the in-memory queue. They were all written by `encode`, so they decode;
-/// one that does not is reported rather than silently dropped.
-async fn requeue(
-    queue: &crate::queue::MemoryHintQueue,
-    bodies: &[String],
-) -> Result<(), QueueError> {
-    use crate::ports::HintSend;
-    let hints = bodies
-        .iter()
-        .map(|b| crate::queue_message::decode(b))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| QueueError::NotEnqueued {
-            failed: bodies.len(),
-            total: bodies.len(),
-            reason: format!("cannot put back an undecodable body: {e}"),
-        })?;
-    queue.send_hints(&hints).await
 }
 
 /// What one pump round did.

@@ -10,6 +10,7 @@
 //! The Lambda main, the local HTTP run and the tests all call [`handle`] (or [`handle_request`],
 //! which also returns the counts).
 
+pub mod lambda_event;
 mod metrics;
 mod outcome;
 mod response;
@@ -28,6 +29,7 @@ use crate::notification::{Notification, parse_collection};
 use crate::ports::{HintSend, QueueError, StoreError, SubscriptionLookup};
 use crate::queue_message::{Hint, encode};
 
+pub use lambda_event::handle_event;
 pub use metrics::{FUNCTION_DIMENSION, MetricsSink, NAMESPACE, emf_lines, request_line};
 pub use outcome::{RejectReason, WebhookCounts};
 pub use routes::{Endpoint, LIFECYCLE_PATH, NOTIFICATION_PATH, endpoint_for};
@@ -40,6 +42,10 @@ pub const VALIDATION_TOKEN_PARAM: &str = "validationToken";
 /// Longest validation token echoed back. Graph's are a few hundred characters; a cap keeps the
 /// endpoint from reflecting arbitrary amounts of attacker text.
 pub const MAX_VALIDATION_TOKEN_LEN: usize = 8 * 1024;
+
+/// The default body limit: about the most body a 6 MB Lambda event can carry. Graph publishes no
+/// maximum delivery size, and 1 MiB refused realistic batches (docs/graph-behaviour.md §1.6a).
+pub const MAX_NOTIFICATION_BODY_BYTES: usize = 5 * 1024 * 1024;
 
 /// How many log lines one request may spend on individual rejected items; the rest are only
 /// counted, so a flood of junk cannot flood the logs.
@@ -55,7 +61,7 @@ pub struct WebhookSettings {
     /// When set (GRAPH_TENANT_ID), items from any other tenant are rejected even if a stored
     /// subscription claims that tenant.
     pub expected_tenant_id: Option<String>,
-    /// Larger bodies get 413 before any parsing.
+    /// Larger bodies get 413 before any parsing. See [`MAX_NOTIFICATION_BODY_BYTES`].
     pub max_body_bytes: usize,
     /// How long a found subscription stays cached.
     pub subscription_cache_ttl: Duration,
@@ -80,7 +86,7 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         WebhookSettings {
             expected_tenant_id: None,
-            max_body_bytes: 1024 * 1024,
+            max_body_bytes: MAX_NOTIFICATION_BODY_BYTES,
             subscription_cache_ttl: Duration::from_secs(300),
             unknown_subscription_cache_ttl: Duration::from_secs(30),
             subscription_cache_capacity: 10_000,

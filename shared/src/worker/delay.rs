@@ -7,12 +7,20 @@ impl MessageDelay for SqsHintQueue {
     async fn delay_message(&self, receipt_handle: &str, secs: u32) -> Result<(), QueueError> {
         self.change_visibility(receipt_handle, secs).await
     }
+
+    async fn send_delayed(&self, body: &str, delay_secs: u32) -> Result<(), QueueError> {
+        self.send_body_delayed(body, delay_secs).await
+    }
 }
 
-/// The in-memory queue puts a failed message back at once (the local run has no clock to
-/// wait on), so there is nothing to delay.
+/// The in-memory queue keeps a delayed message hidden until its time, as SQS does.
 impl MessageDelay for MemoryHintQueue {
-    async fn delay_message(&self, _receipt_handle: &str, _secs: u32) -> Result<(), QueueError> {
+    async fn delay_message(&self, receipt_handle: &str, secs: u32) -> Result<(), QueueError> {
+        self.set_visibility(receipt_handle, secs);
         Ok(())
+    }
+
+    async fn send_delayed(&self, body: &str, delay_secs: u32) -> Result<(), QueueError> {
+        self.send_body_delayed(body, delay_secs)
     }
 }

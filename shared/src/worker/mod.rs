@@ -4,7 +4,9 @@
 //! Each message is processed in isolation and its failure is reported as a partial batch failure,
 //! so one bad message never costs the others (the body is parsed per record rather than through
 //! `SqsEventObj<T>`, where one bad body would fail the whole batch). A throttled message gets its
-//! visibility set to Graph's `Retry-After` instead of the worker sleeping; a binding that keeps
+//! visibility set to Graph's `Retry-After` instead of the worker sleeping (on its last receive, a
+//! delayed fresh copy, so throttling alone never dead-letters it), and the batch's other messages
+//! of that binding are deferred without calling Graph (`throttle`); a binding that keeps
 //! failing opens its circuit breaker; a message on its last receive leaves its failure reason in
 //! the sync table beside the DLQ copy.
 
@@ -14,6 +16,7 @@ mod delay;
 pub mod metrics;
 mod outcome;
 mod subscription_hints;
+mod throttle;
 
 use std::time::Duration;
 
@@ -32,7 +35,7 @@ use crate::sync::{DeadLetterReason, Engine, EngineSettings, Executed, OpenRemote
 pub use crate::sync::ResyncReport;
 pub use deadline::{SAFETY_MARGIN, invocation_deadline};
 pub use outcome::{MessageOutcome, WorkerError};
-pub use subscription_hints::{LeaveToScheduler, SubscriptionHints};
+pub use subscription_hints::{LeaveToScheduler, SubscriptionHints, SubscriptionWiring};
 
 /// Tunables of the worker; the defaults match template.yaml.
 #[derive(Debug, Clone)]
@@ -136,6 +139,7 @@ where
     H: SubscriptionHints,
 {
     let mut response = SqsBatchResponse::default();
+    let mut throttles = throttle::BindingThrottles::default();
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
         let body = record.body.clone().unwrap_or_default();
@@ -145,7 +149,9 @@ where
             .and_then(|c| c.parse().ok())
             .unwrap_or(1);
         let span = tracing::info_span!("message", message_id = %message_id, receive_count);
-        let result = handle_message(&body, deps).instrument(span.clone()).await;
+        let result = handle_message_in(&body, deps, &mut throttles)
+            .instrument(span.clone())
+            .await;
         let failed = async {
             match result {
                 Ok(outcome) => {
@@ -153,7 +159,15 @@ where
                     false
                 }
                 Err(error) => {
-                    let failed = on_failure(&error, record.receipt_handle.as_deref(), deps).await;
+                    let last_receive = receive_count >= deps.settings.max_receive_count;
+                    let failed = on_failure(
+                        &error,
+                        &body,
+                        record.receipt_handle.as_deref(),
+                        last_receive,
+                        deps,
+                    )
+                    .await;
                     if failed && receive_count >= deps.settings.max_receive_count {
                         record_dead_letter(&message_id, &body, &error, receive_count, deps).await;
                     }
@@ -175,7 +189,9 @@ where
 /// Logs a failure and does what it asks for; true when the message must be reported failed.
 async fn on_failure<S, T, G, Q, H>(
     error: &WorkerError,
+    body: &str,
     receipt_handle: Option<&str>,
+    last_receive: bool,
     deps: &WorkerDeps<S, T, G, Q, H>,
 ) -> bool
 where
@@ -185,13 +201,19 @@ where
     match error {
         WorkerError::Retry { after, .. } => {
             tracing::warn!(error = %error, "message will be retried");
-            if let (Some(after), Some(handle)) = (after, receipt_handle) {
-                let secs = u32::try_from(after.as_secs().max(1)).unwrap_or(u32::MAX);
-                if let Err(e) = deps.queue.delay_message(handle, secs).await {
-                    tracing::warn!(error = %e, "could not delay the throttled message");
+            match after {
+                Some(after) => {
+                    throttle::hand_wait_to_queue(
+                        &deps.queue,
+                        body,
+                        receipt_handle,
+                        last_receive,
+                        *after,
+                    )
+                    .await
                 }
+                None => true,
             }
-            true
         }
         WorkerError::Reject { .. } => {
             tracing::error!(error = %error, "message rejected");
@@ -240,6 +262,22 @@ async fn record_dead_letter<S, T, G, Q, H>(
 pub async fn handle_message<S, T, G, Q, H>(
     body: &str,
     deps: &WorkerDeps<S, T, G, Q, H>,
+) -> Result<MessageOutcome, WorkerError>
+where
+    S: SyncStore,
+    T: TaskStore,
+    G: OpenRemote,
+    Q: MessageDelay,
+    H: SubscriptionHints,
+{
+    handle_message_in(body, deps, &mut throttle::BindingThrottles::default()).await
+}
+
+/// [`handle_message`] within a batch, whose throttled bindings are not called again.
+async fn handle_message_in<S, T, G, Q, H>(
+    body: &str,
+    deps: &WorkerDeps<S, T, G, Q, H>,
+    throttles: &mut throttle::BindingThrottles,
 ) -> Result<MessageOutcome, WorkerError>
 where
     S: SyncStore,
@@ -301,6 +339,15 @@ where
     if let Some(open) = breaker::open_reason(&binding) {
         return Ok(open);
     }
+    if let Some(left) = throttles.remaining(&binding.id) {
+        return Err(WorkerError::Retry {
+            reason: format!(
+                "binding {} is throttled by Graph: deferred without calling it",
+                binding.id
+            ),
+            after: Some(left),
+        });
+    }
     let engine = deps.engine();
     let result = match &work {
         Work::Pair(key) => engine
@@ -313,6 +360,12 @@ where
         Work::Resync => engine.resync(&binding).await.map(MessageOutcome::Resynced),
     }
     .map_err(|failure| WorkerError::of_binding(&binding, failure));
+    if let Err(WorkerError::Retry {
+        after: Some(after), ..
+    }) = &result
+    {
+        throttles.note(&binding.id, *after);
+    }
     breaker::settle(&deps.sync, &binding, &result).await;
     result
 }

@@ -5,9 +5,70 @@ use std::future::Future;
 
 use chrono::Utc;
 
-use super::{MessageOutcome, WorkerError};
+use super::{MessageOutcome, WorkerDeps, WorkerError};
+use crate::graph::GraphClient;
 use crate::ports::HintSend;
-use crate::scheduler::{HintError, SchedulerDeps, SchedulerStore};
+use crate::scheduler::{HintError, SchedulerDeps, SchedulerSettings, SchedulerStore};
+
+/// How the worker function hands subscription hints to the scheduler's code, built once per
+/// execution environment and applied per invocation: the Lambda main and the tests wire the
+/// worker through this one value, so what the tests run is what is deployed. It needs the
+/// webhook's URL (a recreated subscription posts there); without it the hints are acknowledged
+/// and left to the scheduler's next run.
+#[derive(Debug, Clone)]
+pub struct SubscriptionWiring {
+    settings: Option<SchedulerSettings>,
+}
+
+impl SubscriptionWiring {
+    /// From the deployment's `WEBHOOK_BASE_URL` (or why it is missing) and Graph tenant.
+    pub fn for_deployment<E: std::fmt::Display>(
+        webhook_base_url: Result<String, E>,
+        tenant_id: &str,
+    ) -> Self {
+        match webhook_base_url {
+            Ok(base) => Self::with_settings(SchedulerSettings::for_deployment(&base, tenant_id)),
+            Err(e) => {
+                tracing::warn!(error = %e, "subscription hints left to the scheduler's runs");
+                Self { settings: None }
+            }
+        }
+    }
+
+    /// With the scheduler's settings as given (tests pass their stack's).
+    pub fn with_settings(settings: SchedulerSettings) -> Self {
+        Self {
+            settings: Some(settings),
+        }
+    }
+
+    /// Whether subscription hints are handled here (else acknowledged for the scheduler).
+    pub fn handles_hints(&self) -> bool {
+        self.settings.is_some()
+    }
+
+    /// One invocation's worker: `graph` should carry the invocation's deadline; the same client
+    /// serves the sync and the subscription calls, so one batch's Graph calls are counted once.
+    pub fn worker<S, T, Q>(
+        &self,
+        sync: S,
+        tasks: T,
+        graph: GraphClient,
+        queue: Q,
+    ) -> WorkerDeps<S, T, GraphClient, Q, Option<SchedulerDeps<S, Q>>>
+    where
+        S: SchedulerStore + Clone,
+        Q: HintSend + Clone + 'static,
+    {
+        let hints = self.settings.clone().map(|settings| SchedulerDeps {
+            store: sync.clone(),
+            queue: queue.clone(),
+            graph: graph.clone(),
+            settings,
+        });
+        WorkerDeps::new(sync, tasks, graph, queue).with_subscription_hints(hints)
+    }
+}
 
 /// Handles the subscription hints.
 pub trait SubscriptionHints: Send + Sync {

@@ -87,7 +87,9 @@ async fn more_than_twenty_requests_are_split_and_ids_must_be_unique() {
         .map(|i| {
             BatchRequest::get(
                 format!("r{i}"),
-                client.relative_url(&["users", &user, "todo", "lists"]),
+                client
+                    .relative_url(&["users", &user, "todo", "lists"])
+                    .unwrap(),
             )
         })
         .collect();

@@ -13,12 +13,16 @@ mod graph_planner;
 mod graph_retry;
 mod graph_subscriptions;
 mod graph_todo;
+mod hostile_ids;
 mod notification_parse;
 mod sync_reconcile;
 mod sync_worker;
 mod webhook_arbitrary_input;
 mod webhook_deadline;
 mod webhook_handler;
+mod webhook_hostile_headers;
+#[cfg(feature = "standalone")]
+mod webhook_local_hostile;
 #[cfg(feature = "standalone")]
 mod webhook_local_http;
 mod webhook_logs;

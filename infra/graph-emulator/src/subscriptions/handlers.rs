@@ -52,6 +52,9 @@ pub(super) async fn create_subscription(
     let subscription = new_subscription(&state, &body, now)?;
     let check_duplicate = |subs: &mut SubscriptionState| -> Result<()> {
         subs.purge_expired(state.clock.now());
+        if state.config.allow_duplicate_subscriptions {
+            return Ok(());
+        }
         match subs.duplicate_of(&subscription) {
             Some(existing) => Err(SubscriptionError::Duplicate(existing.id.clone())),
             None => Ok(()),

@@ -131,9 +131,19 @@ pub struct TodoState {
     /// Delta tokens carry the epoch they were issued in; `expire_delta_tokens` bumps it.
     pub(crate) delta_epoch: u64,
     pub(crate) delta_retention: Option<std::time::Duration>,
+    /// How completion times are stored and reported.
+    pub(crate) completion: crate::config::TodoCompletion,
 }
 
 impl TodoState {
+    /// An empty store reporting completion times as `completion` says.
+    pub fn with_completion(completion: crate::config::TodoCompletion) -> Self {
+        Self {
+            completion,
+            ..Self::default()
+        }
+    }
+
     pub fn delta_retention(&self) -> std::time::Duration {
         self.delta_retention.unwrap_or(DEFAULT_DELTA_RETENTION)
     }

@@ -16,3 +16,4 @@ mod planner_api;
 mod subscriptions_api;
 mod todo_api;
 mod todo_delta;
+mod todo_fidelity;

@@ -197,7 +197,7 @@ where
             .is_none_or(|at| at <= self.now);
         let retrying = schedule.subscription_failure.is_some();
         if !force && !due && !retrying {
-            return Ok(SubscriptionAction::Unchanged);
+            return self.verify_alive(schedule, &current).await;
         }
         let expiry = self.now + self.settings.subscription_lifetime;
         match self.graph.subscriptions().renew(&current, expiry).await {
@@ -216,6 +216,33 @@ where
                 self.replace(schedule, &current).await
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Between renewals, one `GET /subscriptions/{id}` per run: Graph can drop a subscription
+    /// without a lifecycle notice (an admin, a tenant clean-up, an outage), and the renewal
+    /// would notice only about two days later. A 404 recreates it now, so a silent drop costs
+    /// at most one scheduler interval of notifications (and the caller's delta resync finds
+    /// those). Any other failure of the check changes nothing: the renewal decides.
+    async fn verify_alive(
+        &self,
+        schedule: &mut BindingSchedule,
+        current: &str,
+    ) -> Result<SubscriptionAction, UpkeepError> {
+        match self.graph.subscriptions().get(current).await {
+            Err(GraphError::NotFound) => {
+                tracing::warn!(
+                    binding_id = %self.binding.id,
+                    subscription_id = current,
+                    "subscription gone from Graph without a lifecycle notice: recreating"
+                );
+                self.recreate_after_loss(schedule, current).await
+            }
+            Ok(_) => Ok(SubscriptionAction::Unchanged),
+            Err(e) => {
+                tracing::info!(binding_id = %self.binding.id, error = %e, "subscription check failed; left to the renewal");
+                Ok(SubscriptionAction::Unchanged)
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! To Do's field mapping: a `todoTask` as normalised fields, and normalised fields as a create
 //! or a patch (the table in docs/sync-engine.md).
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::RemoteTask;
@@ -55,14 +56,36 @@ pub fn todo_remote(task: &TodoTask, rules: &SideRules) -> RemoteTask {
         task_etag: task.etag.clone(),
         details_etag: None,
         last_modified: task.last_modified_date_time,
-        completed_at: task
-            .completed_date_time
-            .as_ref()
-            .and_then(|d| d.to_utc().ok()),
+        completed_at: completion_instant(
+            task.completed_date_time
+                .as_ref()
+                .and_then(|d| d.to_utc().ok()),
+            task.last_modified_date_time,
+        ),
         marker: task.marker().map(str::to_owned),
         created_at: task.created_date_time,
         // To Do takes the marker in the create itself: no unmarked task of ours can exist.
         created_by_this_app: false,
+    }
+}
+
+/// When a To Do task was completed, as closely as its answer tells. To Do reports the completion
+/// day at midnight UTC, not the instant (docs/graph-behaviour.md §3.1); when the task was last
+/// modified on that same day, that modification is the closer estimate (the completion was one
+/// of that day's writes, at or before it). An instant (any other time of day) is taken as it is.
+/// Completion times are never compared between the sides (the status is), so either form
+/// syncs the same; this only keeps the local `completed_at` from reading "midnight".
+fn completion_instant(
+    completed: Option<DateTime<Utc>>,
+    last_modified: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let completed = completed?;
+    let day_only = completed.time() == chrono::NaiveTime::MIN;
+    match last_modified {
+        Some(modified) if day_only && modified.date_naive() == completed.date_naive() => {
+            Some(modified)
+        }
+        _ => Some(completed),
     }
 }
 
@@ -130,4 +153,33 @@ pub fn todo_patch(patch: &FieldMap, rules: &SideRules) -> TodoTaskPatch {
         }
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Option<DateTime<Utc>> {
+        Some(text.parse().unwrap())
+    }
+
+    #[test]
+    fn a_day_only_completion_is_refined_by_that_days_last_write() {
+        let modified = at("2026-03-08T17:45:12Z");
+        assert_eq!(
+            completion_instant(at("2026-03-08T00:00:00Z"), modified),
+            modified
+        );
+        // Modified on a later day: the day is all that is known.
+        assert_eq!(
+            completion_instant(at("2026-03-07T00:00:00Z"), modified),
+            at("2026-03-07T00:00:00Z")
+        );
+        // An instant is kept.
+        assert_eq!(
+            completion_instant(at("2026-03-08T09:00:01Z"), modified),
+            at("2026-03-08T09:00:01Z")
+        );
+        assert_eq!(completion_instant(None, modified), None);
+    }
 }

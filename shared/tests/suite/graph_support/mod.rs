@@ -66,7 +66,7 @@ impl Env {
                 max_attempts: 4,
                 base_delay: Duration::from_millis(20),
                 max_delay: Duration::from_millis(200),
-                max_wait_without_deadline: Duration::from_secs(5),
+                max_wait: Duration::from_secs(5),
                 attempt_timeout: Duration::from_secs(10),
             },
         )

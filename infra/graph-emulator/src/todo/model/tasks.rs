@@ -74,7 +74,7 @@ impl TodoState {
             linked_resources: Vec::new(),
             checklist: Vec::new(),
         };
-        apply_task_fields(&mut task, body, now, true)?;
+        apply_task_fields(&mut task, body, now, true, self.completion)?;
         let seq = self.next_seq();
         self.next_ordinal += 1;
         let ordinal = self.next_ordinal;
@@ -99,9 +99,10 @@ impl TodoState {
         body: &Map<String, Value>,
         now: DateTime<Utc>,
     ) -> Result<(Task, TaskChange), TodoError> {
+        let completion = self.completion;
         let list = self.list_mut(list_id)?;
         let mut updated = list.task(task_id)?.clone();
-        apply_task_fields(&mut updated, body, now, false)?;
+        apply_task_fields(&mut updated, body, now, false, completion)?;
         self.commit_update(list_id, updated, now)
     }
 
@@ -176,12 +177,14 @@ pub const STATUSES: &[&str] = &[
 pub const IMPORTANCES: &[&str] = &["low", "normal", "high"];
 
 /// Applies a create or PATCH body. Completing a task stamps completedDateTime (unless the body
-/// gives one); leaving `completed` clears it, as the To Do app does.
+/// gives one); leaving `completed` clears it, as the To Do app does. A completion time, stamped or
+/// given, is kept as `completion` says: by default the day at midnight UTC, as To Do reports it.
 fn apply_task_fields(
     task: &mut Task,
     body: &Map<String, Value>,
     now: DateTime<Utc>,
     creating: bool,
+    completion: crate::config::TodoCompletion,
 ) -> Result<(), TodoError> {
     let was_completed = task.status == "completed";
     for (key, value) in body {
@@ -224,7 +227,9 @@ fn apply_task_fields(
             "dueDateTime" => task.due = date_time_time_zone(key, value)?,
             "startDateTime" => task.start = date_time_time_zone(key, value)?,
             "reminderDateTime" => task.reminder = date_time_time_zone(key, value)?,
-            "completedDateTime" => task.completed = date_time_time_zone(key, value)?,
+            "completedDateTime" => {
+                task.completed = date_time_time_zone(key, value)?.map(|at| completion.stamp(at))
+            }
             "recurrence" => task.recurrence = Some(value.clone()).filter(|v| !v.is_null()),
             "linkedResources" if creating => task.linked_resources = inline_items(value, now)?,
             "checklistItems" if creating => task.checklist = inline_items(value, now)?,
@@ -239,7 +244,7 @@ fn apply_task_fields(
     }
     let is_completed = task.status == "completed";
     if is_completed && !was_completed && !body.contains_key("completedDateTime") {
-        task.completed = Some(now);
+        task.completed = Some(completion.stamp(now));
     }
     if !is_completed && body.contains_key("status") {
         task.completed = None;
