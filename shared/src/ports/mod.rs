@@ -5,11 +5,13 @@
 //!
 //! Futures are declared `Send` so handlers can run them on the multi-threaded runtime.
 
+mod binding_admin;
 mod graph;
 mod queue;
 mod sync_table;
 mod tasks_table;
 
+pub use binding_admin::*;
 pub use graph::*;
 pub use queue::*;
 pub use sync_table::*;
