@@ -5,8 +5,10 @@
 //! Each binding's health (subscription, sweeps, guard, breaker, lease) is [`binding_status`]
 //! (`tasksync status`); the one write an operator makes, releasing the deletions the
 //! mass-deletion guard withholds, is [`deletion_approval`] (`tasksync approve-deletions`).
+//! Adding, pausing, resuming, removing and resyncing bindings is [`bindings`].
 
 pub mod binding_status;
+pub mod bindings;
 pub mod dead_letters;
 pub mod deletion_approval;
 pub mod sync_issues;
