@@ -3,6 +3,7 @@
 //! prints, and returns the exit code; `exit` turns a failure into its message and code.
 
 pub mod approve_deletions;
+pub mod bindings;
 pub mod dlq;
 pub mod error;
 pub mod exit;
@@ -11,4 +12,5 @@ pub mod output;
 pub mod status;
 pub mod status_table;
 pub mod sync_issues;
+pub mod sync_now;
 pub mod when;

@@ -1,7 +1,7 @@
 //! `tasksync`: the operations tool. Thin: parses the command line and runs the command.
 
 use clap::{Parser, Subcommand};
-use tasksync_cli::{approve_deletions, dlq, exit, local_run, status, sync_issues};
+use tasksync_cli::{approve_deletions, bindings, dlq, exit, local_run, status, sync_issues, sync_now};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +34,11 @@ enum Command {
     /// Let the next sweep send, once, the deletions the mass-deletion guard withholds on a
     /// binding. Refused (exit 1) when the binding does not exist or nothing is withheld.
     ApproveDeletions(approve_deletions::ApproveDeletionsArgs),
+    /// Add, list, show, pause, resume and remove bindings (docs/bindings.md).
+    Bindings(bindings::BindingsArgs),
+    /// Resync one binding now with the worker's own engine; `--dry-run` prints the plan per
+    /// task and writes nothing.
+    Sync(sync_now::SyncArgs),
 }
 
 #[tokio::main]
@@ -45,5 +50,7 @@ async fn main() -> std::process::ExitCode {
         Command::Dlq(args) => dlq::run(args).await,
         Command::Status(args) => status::run(args).await,
         Command::ApproveDeletions(args) => approve_deletions::run(args).await,
+        Command::Bindings(args) => bindings::run(args).await,
+        Command::Sync(args) => sync_now::run(args).await,
     })
 }
