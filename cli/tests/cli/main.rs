@@ -5,5 +5,6 @@
 mod command;
 
 mod binding_status;
+mod bindings;
 mod local_run;
 mod ops_commands;

@@ -141,7 +141,8 @@ async fn check_container(graph: &GraphClient, binding: &Binding) -> Result<(), B
         },
         RemoteKind::Planner => match graph.planner().list_plan_tasks(&binding.remote_container_id).await {
             Ok(_) => Ok(()),
-            Err(GraphError::NotFound) => Err(BindingError::ContainerNotFound(format!(
+            // Planner answers 400 for an id that cannot be a plan id (§2).
+            Err(GraphError::NotFound | GraphError::BadRequest { .. }) => Err(BindingError::ContainerNotFound(format!(
                 "there is no plan {:?} the app can see (tasksync discover lists the plans)",
                 binding.remote_container_id
             ))),
