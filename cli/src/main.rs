@@ -1,7 +1,9 @@
 //! `tasksync`: the operations tool. Thin: parses the command line and runs the command.
 
 use clap::{Parser, Subcommand};
-use tasksync_cli::{approve_deletions, bindings, dlq, exit, local_run, status, sync_issues, sync_now};
+use tasksync_cli::{
+    approve_deletions, bindings, dlq, exit, local_run, status, sync_issues, sync_now,
+};
 
 #[derive(Parser)]
 #[command(

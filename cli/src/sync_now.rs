@@ -63,7 +63,9 @@ pub async fn run(args: SyncArgs) -> Result<ExitCode, CliError> {
     let report = progress.as_ref().map(reporter);
     let options = ResyncOptions {
         full: args.full,
-        progress: report.as_ref().map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
+        progress: report
+            .as_ref()
+            .map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
     };
     let result = resync_now(&engine, &binding, options).await;
     if let Some(progress) = &progress {
@@ -71,7 +73,11 @@ pub async fn run(args: SyncArgs) -> Result<ExitCode, CliError> {
     }
     let report = result?;
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report_json(&binding.id, &report))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report_json(&binding.id, &report))?
+        )?;
     } else {
         writeln!(
             out,

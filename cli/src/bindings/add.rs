@@ -82,9 +82,17 @@ pub async fn run(args: AddArgs) -> Result<ExitCode, CliError> {
     let report = bar.as_ref().map(progress::reporter);
     let options = ResyncOptions {
         full: false,
-        progress: report.as_ref().map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
+        progress: report
+            .as_ref()
+            .map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
     };
-    let added = add(&connected.engine(), &args.new_binding(), args.dry_run, options).await;
+    let added = add(
+        &connected.engine(),
+        &args.new_binding(),
+        args.dry_run,
+        options,
+    )
+    .await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -106,7 +114,11 @@ pub async fn run(args: AddArgs) -> Result<ExitCode, CliError> {
         }
         Added::Synced { binding, report } => {
             if args.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&report_json(&binding.id, &report))?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&report_json(&binding.id, &report))?
+                )?;
             } else {
                 writeln!(
                     out,

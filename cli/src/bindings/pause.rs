@@ -18,7 +18,10 @@ pub async fn run_pause(binding_id: &str) -> Result<ExitCode, CliError> {
     let connected = Connected::from_env().await?;
     let before = pause(&connected.sync, binding_id, Utc::now()).await?;
     let text = match before.paused_at {
-        Some(at) => format!("Binding {binding_id} is paused already (since {}).\n", timestamp(at)),
+        Some(at) => format!(
+            "Binding {binding_id} is paused already (since {}).\n",
+            timestamp(at)
+        ),
         None => format!(
             "Paused binding {binding_id}: its hints are acknowledged without syncing and its sweeps are skipped; the subscription is kept. `tasksync bindings resume {binding_id}` catches up.\n"
         ),
@@ -34,7 +37,9 @@ pub async fn run_resume(binding_id: &str, json: bool) -> Result<ExitCode, CliErr
     let report = bar.as_ref().map(progress::reporter);
     let options = ResyncOptions {
         full: false,
-        progress: report.as_ref().map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
+        progress: report
+            .as_ref()
+            .map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
     };
     let resumed = resume(&connected.engine(), binding_id, options).await;
     if let Some(bar) = &bar {
@@ -43,10 +48,17 @@ pub async fn run_resume(binding_id: &str, json: bool) -> Result<ExitCode, CliErr
     let resumed = resumed?;
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report_json(binding_id, &resumed.report))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report_json(binding_id, &resumed.report))?
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let was = match (resumed.before.paused_at, resumed.before.hint_while_paused_at) {
+    let was = match (
+        resumed.before.paused_at,
+        resumed.before.hint_while_paused_at,
+    ) {
         (None, _) => "was not paused".to_owned(),
         (Some(at), None) => format!("paused since {}, no hint arrived meanwhile", timestamp(at)),
         (Some(at), Some(last)) => format!(

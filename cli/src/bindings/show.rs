@@ -18,7 +18,10 @@ fn container(b: &BindingView) -> String {
     if b.user_id.is_empty() {
         format!("{} {}", b.remote, b.remote_container_id)
     } else {
-        format!("{} {} (user {})", b.remote, b.remote_container_id, b.user_id)
+        format!(
+            "{} {} (user {})",
+            b.remote, b.remote_container_id, b.user_id
+        )
     }
 }
 
@@ -44,12 +47,25 @@ pub async fn run_list(json: bool) -> Result<ExitCode, CliError> {
                         b.direction.to_owned(),
                         b.conflict_policy.to_owned(),
                         b.first_sync.to_owned(),
-                        if b.paused_at.is_some() { "paused" } else { "active" }.to_owned(),
+                        if b.paused_at.is_some() {
+                            "paused"
+                        } else {
+                            "active"
+                        }
+                        .to_owned(),
                     ]
                 })
                 .collect();
             table(
-                &["ID", "LOCAL LIST", "REMOTE", "DIRECTION", "CONFLICT", "FIRST SYNC", "STATE"],
+                &[
+                    "ID",
+                    "LOCAL LIST",
+                    "REMOTE",
+                    "DIRECTION",
+                    "CONFLICT",
+                    "FIRST SYNC",
+                    "STATE",
+                ],
                 &rows,
             )
         },

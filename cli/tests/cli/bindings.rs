@@ -57,12 +57,21 @@ pub async fn table_items(stack: &TestStack, table: &str) -> Vec<String> {
 }
 
 /// Both tables and the emulator's state of both containers' tasks.
-pub async fn everything(stack: &TestStack, todo_list: Option<&str>, plan: Option<&str>) -> Vec<String> {
+pub async fn everything(
+    stack: &TestStack,
+    todo_list: Option<&str>,
+    plan: Option<&str>,
+) -> Vec<String> {
     let mut all = table_items(stack, stack.aws.resources.sync_table()).await;
     all.extend(table_items(stack, stack.aws.resources.tasks_table()).await);
     let observer = stack.another_graph_client();
     if let Some(list) = todo_list {
-        for t in observer.todo().list_tasks(&stack.user_id, list).await.unwrap() {
+        for t in observer
+            .todo()
+            .list_tasks(&stack.user_id, list)
+            .await
+            .unwrap()
+        {
             all.push(serde_json::to_string(&t).unwrap());
         }
     }
@@ -129,7 +138,12 @@ async fn a_todo_binding_over_lists_with_the_same_titles_ends_without_duplicates_
     let list = stack.todo_list("Groceries").await;
     local_task(stack, "home", "t-milk", "Buy milk").await;
     local_task(stack, "home", "t-bob", "Call Bob").await;
-    let mut done = LocalTask::new("home", "t-done", "Old errand", Origin::App("an-agent".into()));
+    let mut done = LocalTask::new(
+        "home",
+        "t-done",
+        "Old errand",
+        Origin::App("an-agent".into()),
+    );
     done.status = TaskStatus::Completed;
     stack.tasks.put_task(&done).await.unwrap();
     stack
@@ -139,7 +153,17 @@ async fn a_todo_binding_over_lists_with_the_same_titles_ends_without_duplicates_
         .person_creates_todo_task(&list, &json!({"title": "Walk the dog"}))
         .await;
     let user = stack.user_id.clone();
-    let add = ["bindings", "add", "b-home", "--local-list", "home", "--todo-list", &list, "--user", &user];
+    let add = [
+        "bindings",
+        "add",
+        "b-home",
+        "--local-list",
+        "home",
+        "--todo-list",
+        &list,
+        "--user",
+        &user,
+    ];
 
     // The dry run: the plan, and nothing written on either side.
     let before = everything(stack, Some(&list), None).await;
@@ -147,14 +171,22 @@ async fn a_todo_binding_over_lists_with_the_same_titles_ends_without_duplicates_
     let dry = tasksync(stack, &[&add[..], &["--dry-run"]].concat()).await;
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(dry.stdout.contains("1 by title"), "{}", dry.stdout);
-    assert!(dry.stdout.contains("Creates: 1 remote, 1 local"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("Creates: 1 remote, 1 local"),
+        "{}",
+        dry.stdout
+    );
     assert_eq!(emulator_writes(stack).await, writes);
     assert_eq!(everything(stack, Some(&list), None).await, before);
 
     // The first sync: the same-title tasks are paired, the others copied, the completed one left.
     let added = tasksync(stack, &add).await;
     assert_eq!(added.code, 0, "{}", added.stderr);
-    assert!(added.stdout.contains("1 matched by title"), "{}", added.stdout);
+    assert!(
+        added.stdout.contains("1 matched by title"),
+        "{}",
+        added.stdout
+    );
     assert_eq!(
         todo_titles(stack, &list).await,
         ["  buy MILK ", "Call Bob", "Walk the dog"]
@@ -168,14 +200,68 @@ async fn a_todo_binding_over_lists_with_the_same_titles_ends_without_duplicates_
 
     // A second binding of the same list, of the same container, of a list that does not exist.
     for (args, says) in [
-        (vec!["bindings", "add", "b-again", "--local-list", "home", "--todo-list", &list, "--user", &user], "local list \"home\" is bound already"),
-        (vec!["bindings", "add", "b-other", "--local-list", "work", "--todo-list", &list, "--user", &user], "is bound already by binding \"b-home\""),
-        (vec!["bindings", "add", "b-none", "--local-list", "work", "--todo-list", "no-such-list", "--user", &user], "has no To Do list \"no-such-list\""),
-        (vec!["bindings", "add", "b-home", "--local-list", "work", "--plan", "p"], "exists already"),
+        (
+            vec![
+                "bindings",
+                "add",
+                "b-again",
+                "--local-list",
+                "home",
+                "--todo-list",
+                &list,
+                "--user",
+                &user,
+            ],
+            "local list \"home\" is bound already",
+        ),
+        (
+            vec![
+                "bindings",
+                "add",
+                "b-other",
+                "--local-list",
+                "work",
+                "--todo-list",
+                &list,
+                "--user",
+                &user,
+            ],
+            "is bound already by binding \"b-home\"",
+        ),
+        (
+            vec![
+                "bindings",
+                "add",
+                "b-none",
+                "--local-list",
+                "work",
+                "--todo-list",
+                "no-such-list",
+                "--user",
+                &user,
+            ],
+            "has no To Do list \"no-such-list\"",
+        ),
+        (
+            vec![
+                "bindings",
+                "add",
+                "b-home",
+                "--local-list",
+                "work",
+                "--plan",
+                "p",
+            ],
+            "exists already",
+        ),
     ] {
         let refused = tasksync(stack, &args).await;
         assert_eq!(refused.code, 1, "{args:?}");
-        assert!(refused.stderr.contains(says), "{args:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains(says),
+            "{args:?}: {}",
+            refused.stderr
+        );
         assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
     }
 
@@ -194,7 +280,9 @@ async fn a_todo_binding_over_lists_with_the_same_titles_ends_without_duplicates_
     let paused = tasksync(stack, &["bindings", "pause", "b-home"]).await;
     assert_eq!(paused.code, 0);
     let schedule = stack.sync.get_schedule("b-home").await.unwrap().unwrap();
-    let report = world.tick_at(schedule.next_sweep_at + chrono::Duration::hours(1)).await;
+    let report = world
+        .tick_at(schedule.next_sweep_at + chrono::Duration::hours(1))
+        .await;
     assert_eq!(report.sweeps_compared, 0, "{report:?}");
     assert_eq!(stack.emulator_subscriptions().await.len(), 1);
     let shown = tasksync(stack, &["bindings", "list"]).await;
@@ -206,12 +294,25 @@ async fn a_todo_binding_over_lists_with_the_same_titles_ends_without_duplicates_
         .await;
     let resumed = tasksync(stack, &["bindings", "resume", "b-home"]).await;
     assert_eq!(resumed.code, 0, "{}", resumed.stderr);
-    assert!(local_titles(stack, "home").await.contains(&"Buy bread".to_owned()));
+    assert!(
+        local_titles(stack, "home")
+            .await
+            .contains(&"Buy bread".to_owned())
+    );
     let shown = tasksync(stack, &["bindings", "show", "b-home"]).await;
-    assert!(shown.stdout.contains("paused since:         -"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("paused since:         -"),
+        "{}",
+        shown.stdout
+    );
 
     // Remove: refused without --confirm (usage), a dry run deletes nothing, then it goes.
-    assert_eq!(tasksync(stack, &["bindings", "remove", "b-home"]).await.code, 2);
+    assert_eq!(
+        tasksync(stack, &["bindings", "remove", "b-home"])
+            .await
+            .code,
+        2
+    );
     let before = everything(stack, Some(&list), None).await;
     let dry = tasksync(stack, &["bindings", "remove", "b-home", "--dry-run"]).await;
     assert_eq!(dry.code, 0);
@@ -250,7 +351,17 @@ async fn a_planner_binding_over_a_plan_with_the_same_titles_ends_without_duplica
             .await
             .unwrap();
     }
-    let add = ["bindings", "add", "p-launch", "--local-list", "launch", "--plan", &plan, "--conflict", "local-wins"];
+    let add = [
+        "bindings",
+        "add",
+        "p-launch",
+        "--local-list",
+        "launch",
+        "--plan",
+        &plan,
+        "--conflict",
+        "local-wins",
+    ];
     let before = everything(&stack, None, Some(&plan)).await;
     let dry = tasksync(&stack, &[&add[..], &["--dry-run", "--json"]].concat()).await;
     assert_eq!(dry.code, 0, "{}", dry.stderr);
@@ -285,11 +396,39 @@ async fn a_planner_binding_over_a_plan_with_the_same_titles_ends_without_duplica
 
     // A plan that does not exist (a well-formed id, and not even that), and the same plan again.
     for missing in ["AAAAAAAAAAAAAAAAAAAAAAAAAAAA", "no-such-plan"] {
-        let refused = tasksync(&stack, &["bindings", "add", "p-x", "--local-list", "x", "--plan", missing]).await;
+        let refused = tasksync(
+            &stack,
+            &[
+                "bindings",
+                "add",
+                "p-x",
+                "--local-list",
+                "x",
+                "--plan",
+                missing,
+            ],
+        )
+        .await;
         assert_eq!(refused.code, 1);
-        assert!(refused.stderr.contains("there is no plan"), "{}", refused.stderr);
+        assert!(
+            refused.stderr.contains("there is no plan"),
+            "{}",
+            refused.stderr
+        );
     }
-    let again = tasksync(&stack, &["bindings", "add", "p-y", "--local-list", "y", "--plan", &plan]).await;
+    let again = tasksync(
+        &stack,
+        &[
+            "bindings",
+            "add",
+            "p-y",
+            "--local-list",
+            "y",
+            "--plan",
+            &plan,
+        ],
+    )
+    .await;
     assert_eq!(again.code, 1);
     assert!(again.stderr.contains("bound already"), "{}", again.stderr);
 

@@ -68,6 +68,8 @@ pub trait BindingLeftovers: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Deletes the binding item itself; an absent one is fine.
-    fn delete_binding(&self, binding_id: &str)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn delete_binding(
+        &self,
+        binding_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

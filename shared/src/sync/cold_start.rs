@@ -81,7 +81,10 @@ pub(crate) async fn matches<S: MappingStore, T>(
 }
 
 /// The pairing itself, pure (see the module's rules).
-pub fn pair_by_title(locals: &[&LocalTask], mut remotes: Vec<&RemoteTask>) -> BTreeMap<String, String> {
+pub fn pair_by_title(
+    locals: &[&LocalTask],
+    mut remotes: Vec<&RemoteTask>,
+) -> BTreeMap<String, String> {
     remotes.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
     let mut by_title: BTreeMap<String, (Vec<&LocalTask>, Vec<&RemoteTask>)> = BTreeMap::new();
     for task in locals {
@@ -90,7 +93,10 @@ pub fn pair_by_title(locals: &[&LocalTask], mut remotes: Vec<&RemoteTask>) -> BT
         }
     }
     for task in remotes {
-        if let Some(title) = remote_text(task, Field::Title).as_deref().and_then(normalised) {
+        if let Some(title) = remote_text(task, Field::Title)
+            .as_deref()
+            .and_then(normalised)
+        {
             by_title.entry(title).or_default().1.push(task);
         }
     }
@@ -165,10 +171,7 @@ mod tests {
     fn remote(id: &str, title: &str, notes: &str, secs: i64) -> RemoteTask {
         RemoteTask {
             id: id.into(),
-            fields: FieldMap::from([
-                (Field::Title, json!(title)),
-                (Field::Notes, json!(notes)),
-            ]),
+            fields: FieldMap::from([(Field::Title, json!(title)), (Field::Notes, json!(notes))]),
             task_etag: None,
             details_etag: None,
             last_modified: None,

@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::cold_start;
 use super::executor::{Executed, execute};
 use super::failure::SyncFailure;
 use super::local_state::LocalState;
 use super::mapping::MappingState;
-use super::cold_start;
 use super::orphans::{adopt_orphans, claim_is_fresh};
 use super::pair::{Pair, PairKey, sync_pair};
 use super::plan::Plan;
@@ -85,7 +85,10 @@ impl Decided {
 
 /// What [`resync`] would do, pair by pair, without writing anything: the same listing, pairing
 /// and decisions.
-pub(crate) async fn plan<S, T>(scope: &Scope<'_, S, T>, full: bool) -> Result<ResyncPlan, SyncFailure>
+pub(crate) async fn plan<S, T>(
+    scope: &Scope<'_, S, T>,
+    full: bool,
+) -> Result<ResyncPlan, SyncFailure>
 where
     S: MappingStore,
     T: TaskList,
@@ -208,20 +211,20 @@ where
     // answer was lost, for their claims below (they are never imported).
     let mut own_unmarked: Vec<RemoteTask> = Vec::new();
     for task in remote {
-        if let Some(local_id) = by_title.get(&task.id) {
-            if let Some(LocalState::Present(local)) = locals.get(local_id) {
-                let plan = cold_start::plan(scope, local, &task);
-                seen.insert(local_id.clone());
-                let pair = Pair {
-                    local_id: local_id.clone(),
-                    local: LocalState::Present(local.clone()),
-                    remote: Some(task),
-                    mapping: None,
-                    redundant_orphans: Vec::new(),
-                };
-                decided.push((pair, plan));
-                continue;
-            }
+        if let Some(local_id) = by_title.get(&task.id)
+            && let Some(LocalState::Present(local)) = locals.get(local_id)
+        {
+            let plan = cold_start::plan(scope, local, &task);
+            seen.insert(local_id.clone());
+            let pair = Pair {
+                local_id: local_id.clone(),
+                local: LocalState::Present(local.clone()),
+                remote: Some(task),
+                mapping: None,
+                redundant_orphans: Vec::new(),
+            };
+            decided.push((pair, plan));
+            continue;
         }
         let resolved = match resolve_remote(scope, &task.id, task.marker.as_deref()).await? {
             Resolution::Pair(resolved) => resolved,

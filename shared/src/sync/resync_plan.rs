@@ -91,7 +91,13 @@ impl PlannedPair {
         let current = pair.local.task().map(local_fields).unwrap_or_default();
         let (action, local_changes, remote_changes, conflicts, why) = match plan {
             Plan::Nothing { why } => ("nothing", vec![], vec![], vec![], Some((*why).to_owned())),
-            Plan::Skip { why } => ("skip", vec![], vec![], vec![], Some(why.describe().to_owned())),
+            Plan::Skip { why } => (
+                "skip",
+                vec![],
+                vec![],
+                vec![],
+                Some(why.describe().to_owned()),
+            ),
             Plan::RecordInvalid { reason } => {
                 ("invalid", vec![], vec![], vec![], Some(reason.clone()))
             }

@@ -23,8 +23,8 @@ use tracing::Instrument;
 
 use crate::model::{Binding, RemoteKind};
 use crate::ports::{
-    BindingFlags, BindingLookup, BindingsOfList, MappingStore, MessageDelay, SyncRecords, TaskList, TaskRead,
-    TaskWriteIfVersion,
+    BindingFlags, BindingLookup, BindingsOfList, MappingStore, MessageDelay, SyncRecords, TaskList,
+    TaskRead, TaskWriteIfVersion,
 };
 use crate::queue_message::{self, Hint};
 use crate::sync::{DeadLetterReason, Engine, EngineSettings, Executed, OpenRemote, PairKey};
@@ -119,7 +119,10 @@ pub trait SyncStore:
     BindingLookup + BindingsOfList + BindingFlags + MappingStore + SyncRecords
 {
 }
-impl<X: BindingLookup + BindingsOfList + BindingFlags + MappingStore + SyncRecords> SyncStore for X {}
+impl<X: BindingLookup + BindingsOfList + BindingFlags + MappingStore + SyncRecords> SyncStore
+    for X
+{
+}
 
 /// The tasks-table capabilities the worker uses.
 pub trait TaskStore: TaskRead + TaskWriteIfVersion + TaskList {}
@@ -304,7 +307,11 @@ where
     if binding.paused_at.is_some() {
         // Paused by an operator: acknowledged, and remembered for `tasksync bindings resume`.
         tracing::info!(binding_id = %binding.id, "binding paused: hint acknowledged");
-        if let Err(e) = deps.sync.note_hint_while_paused(&binding.id, Utc::now()).await {
+        if let Err(e) = deps
+            .sync
+            .note_hint_while_paused(&binding.id, Utc::now())
+            .await
+        {
             tracing::warn!(binding_id = %binding.id, error = %e, "could not note the hint on the paused binding");
         }
         return Ok(MessageOutcome::Unchanged);

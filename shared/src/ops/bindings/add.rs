@@ -8,8 +8,8 @@ use super::validate::{NewBinding, validate};
 use crate::graph::GraphClient;
 use crate::model::Binding;
 use crate::ports::{
-    BindingCreate, BindingFlags, BindingList, BindingLookup, MappingStore, StoreError,
-    SyncRecords, TaskList, TaskRead, TaskWriteIfVersion,
+    BindingCreate, BindingFlags, BindingList, BindingLookup, MappingStore, StoreError, SyncRecords,
+    TaskList, TaskRead, TaskWriteIfVersion,
 };
 use crate::sync::{Engine, ResyncOptions, ResyncPlan, ResyncReport};
 

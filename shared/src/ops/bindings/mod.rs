@@ -25,9 +25,13 @@ pub enum BindingError {
     NoSuchBinding(String),
     #[error("a binding {0:?} exists already: choose another id")]
     IdTaken(String),
-    #[error("local list {list:?} is bound already by binding {by:?}: one local list syncs with one container")]
+    #[error(
+        "local list {list:?} is bound already by binding {by:?}: one local list syncs with one container"
+    )]
     LocalListBound { list: String, by: String },
-    #[error("{container} is bound already by binding {by:?}: one container syncs with one local list")]
+    #[error(
+        "{container} is bound already by binding {by:?}: one container syncs with one local list"
+    )]
     ContainerBound { container: String, by: String },
     /// Bad input the command line cannot check (an id with `#`, an unknown time zone).
     #[error("{0}")]
@@ -36,7 +40,9 @@ pub enum BindingError {
     #[error("{0}")]
     ContainerNotFound(String),
     /// Graph refused the app (a missing permission or consent).
-    #[error("Graph refused {what}: {code} ({message}); grant the app Tasks.ReadWrite.All (application) with admin consent")]
+    #[error(
+        "Graph refused {what}: {code} ({message}); grant the app Tasks.ReadWrite.All (application) with admin consent"
+    )]
     Forbidden {
         what: String,
         code: String,
@@ -45,7 +51,9 @@ pub enum BindingError {
     #[error("Graph failed while {what}: {error}")]
     Graph { what: String, error: GraphError },
     /// The sync itself failed; the binding stays, so a `tasksync sync` can finish it.
-    #[error("the sync of binding {binding_id:?} failed: {failure}; fix the cause and run `tasksync sync {binding_id}`")]
+    #[error(
+        "the sync of binding {binding_id:?} failed: {failure}; fix the cause and run `tasksync sync {binding_id}`"
+    )]
     Sync {
         binding_id: String,
         failure: SyncFailure,

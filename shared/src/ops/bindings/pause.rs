@@ -11,13 +11,16 @@ use super::BindingError;
 use super::resync_now::resync_now;
 use crate::model::Binding;
 use crate::ports::{
-    BindingFlags, BindingLookup, MappingStore, SyncRecords, TaskList, TaskRead,
-    TaskWriteIfVersion,
+    BindingFlags, BindingLookup, MappingStore, SyncRecords, TaskList, TaskRead, TaskWriteIfVersion,
 };
 use crate::sync::{Engine, OpenRemote, ResyncOptions, ResyncReport};
 
 /// Pauses `binding_id`; the binding as it was before.
-pub async fn pause<S>(store: &S, binding_id: &str, now: DateTime<Utc>) -> Result<Binding, BindingError>
+pub async fn pause<S>(
+    store: &S,
+    binding_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Binding, BindingError>
 where
     S: BindingLookup + BindingFlags,
 {

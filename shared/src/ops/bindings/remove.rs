@@ -55,11 +55,18 @@ where
     if dry_run {
         return Ok(removal);
     }
-    store.set_binding_paused(binding_id, Some(Utc::now())).await?;
+    store
+        .set_binding_paused(binding_id, Some(Utc::now()))
+        .await?;
     for id in &removal.subscriptions {
         match graph.subscriptions().delete(id).await {
             Ok(()) | Err(GraphError::NotFound) => {}
-            Err(e) => return Err(BindingError::graph(format!("deleting subscription {id}"), e)),
+            Err(e) => {
+                return Err(BindingError::graph(
+                    format!("deleting subscription {id}"),
+                    e,
+                ));
+            }
         }
     }
     for key in &items {

@@ -7,7 +7,9 @@ use chrono::Utc;
 
 use super::BindingError;
 use crate::model::Binding;
-use crate::ports::{BindingFlags, MappingStore, SyncRecords, TaskList, TaskRead, TaskWriteIfVersion};
+use crate::ports::{
+    BindingFlags, MappingStore, SyncRecords, TaskList, TaskRead, TaskWriteIfVersion,
+};
 use crate::sync::{Engine, OpenRemote, ResyncOptions, ResyncReport};
 
 /// Resyncs `binding` and, when its first sync was pending, records it completed.
@@ -29,7 +31,10 @@ where
             failure,
         })?;
     if binding.first_sync_pending {
-        engine.sync.complete_first_sync(&binding.id, Utc::now()).await?;
+        engine
+            .sync
+            .complete_first_sync(&binding.id, Utc::now())
+            .await?;
     }
     Ok(report)
 }

@@ -65,7 +65,11 @@ pub fn container_text(binding: &Binding) -> String {
 }
 
 /// Checks `new` against its own rules, the sync table and Graph; the binding to write.
-pub async fn validate<S>(store: &S, graph: &GraphClient, new: &NewBinding) -> Result<Binding, BindingError>
+pub async fn validate<S>(
+    store: &S,
+    graph: &GraphClient,
+    new: &NewBinding,
+) -> Result<Binding, BindingError>
 where
     S: BindingLookup + BindingList,
 {
@@ -139,13 +143,19 @@ async fn check_container(graph: &GraphClient, binding: &Binding) -> Result<(), B
             ))),
             Err(e) => Err(BindingError::graph(what, e)),
         },
-        RemoteKind::Planner => match graph.planner().list_plan_tasks(&binding.remote_container_id).await {
+        RemoteKind::Planner => match graph
+            .planner()
+            .list_plan_tasks(&binding.remote_container_id)
+            .await
+        {
             Ok(_) => Ok(()),
             // Planner answers 400 for an id that cannot be a plan id (§2).
-            Err(GraphError::NotFound | GraphError::BadRequest { .. }) => Err(BindingError::ContainerNotFound(format!(
-                "there is no plan {:?} the app can see (tasksync discover lists the plans)",
-                binding.remote_container_id
-            ))),
+            Err(GraphError::NotFound | GraphError::BadRequest { .. }) => {
+                Err(BindingError::ContainerNotFound(format!(
+                    "there is no plan {:?} the app can see (tasksync discover lists the plans)",
+                    binding.remote_container_id
+                )))
+            }
             Err(e) => Err(BindingError::graph(what, e)),
         },
     }

@@ -58,7 +58,12 @@ impl BindingView {
 
 /// Every binding, in id order.
 pub async fn list<S: BindingList>(store: &S) -> Result<Vec<BindingView>, BindingError> {
-    let mut all: Vec<BindingView> = store.all_bindings().await?.iter().map(BindingView::of).collect();
+    let mut all: Vec<BindingView> = store
+        .all_bindings()
+        .await?
+        .iter()
+        .map(BindingView::of)
+        .collect();
     all.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(all)
 }

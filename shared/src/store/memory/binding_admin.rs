@@ -15,7 +15,11 @@ use crate::store::item::{
 
 impl MemoryStore {
     /// Applies `edit` to the binding item under the lock; `false` when there is none.
-    fn edit_binding(&self, binding_id: &str, edit: impl FnOnce(&mut Item)) -> Result<bool, StoreError> {
+    fn edit_binding(
+        &self,
+        binding_id: &str,
+        edit: impl FnOnce(&mut Item),
+    ) -> Result<bool, StoreError> {
         let key = sync_key_of(&binding_key(binding_id))?;
         Ok(self.with_sync_items(|sync| match sync.get_mut(&key) {
             Some(item) => {
