@@ -8,3 +8,4 @@ mod binding_status;
 mod bindings;
 mod local_run;
 mod ops_commands;
+mod sync_now;
