@@ -1,5 +1,6 @@
 //! How a resync plan prints (`bindings add --dry-run`, `sync --dry-run`): one line per task with
-//! its pairing and what would happen, then the totals.
+//! its pairing and what would happen, then the totals. Graph ids run to 150 characters: the
+//! table shows their last 12 (`--json` has them whole).
 
 use tasksync::sync::{PairedBy, ResyncPlan};
 
@@ -28,8 +29,8 @@ pub fn plan_table(plan: &ResyncPlan) -> String {
             .flatten()
             .collect();
             vec![
-                p.local_id.clone(),
-                p.remote_id.clone().unwrap_or_else(|| "-".to_owned()),
+                short(&p.local_id),
+                p.remote_id.as_deref().map_or_else(|| "-".to_owned(), short),
                 p.title.clone(),
                 p.paired_by.as_str().to_owned(),
                 p.action.to_owned(),
@@ -65,4 +66,14 @@ pub fn plan_table(plan: &ResyncPlan) -> String {
         plan.count("nothing"),
     ));
     text
+}
+
+/// An id as the table shows it: whole when short, else `…` and its last 12 characters.
+fn short(id: &str) -> String {
+    let n = id.chars().count();
+    if n <= 16 {
+        return id.to_owned();
+    }
+    let tail: String = id.chars().skip(n - 12).collect();
+    format!("…{tail}")
 }

@@ -20,7 +20,9 @@
 //!   created or imported as any unmapped task (so each side ends with as many tasks of that
 //!   title as the fuller side had, never more);
 //! - a matched pair takes, field by field, the values of the side its conflict policy names
-//!   (`newer`: the later modified side; Planner has no modification time: remote).
+//!   (`newer`: the later modified side; Planner has no modification time: remote), except that
+//!   an empty value never erases a filled one (a person's task without notes keeps the agent's
+//!   notes).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,19 +126,36 @@ pub fn pair_by_title(
     pairs
 }
 
-/// The plan of a pair matched by title: a merge that links it, with the base chosen so the
-/// side the conflict policy names wins every field the two sides hold differently.
+/// The plan of a pair matched by title: a merge that links it, with a base chosen field by
+/// field so the side the conflict policy names wins every field the two sides hold differently,
+/// except that an empty value (no notes, no due day, no categories) never erases a filled one.
 pub(crate) fn plan<S, T>(scope: &Scope<'_, S, T>, task: &LocalTask, remote: &RemoteTask) -> Plan {
     let local_wins = match scope.binding.conflict_policy {
         ConflictPolicy::LocalWins => true,
         ConflictPolicy::RemoteWins => false,
         ConflictPolicy::Newer => remote.last_modified.is_some_and(|at| task.updated_at > at),
     };
-    let base = if local_wins {
-        adoption_base_remote_copy(&scope.rules, task, remote)
-    } else {
-        local_fields(task)
-    };
+    // A field the local side wins has the remote value as its base (only local changed), and
+    // the other way round.
+    let local = local_fields(task);
+    let remote_copy = adoption_base_remote_copy(&scope.rules, task, remote);
+    let base = local
+        .iter()
+        .map(|(field, local_value)| {
+            let remote_value = remote_copy.get(field).unwrap_or(local_value);
+            let local_wins = match (is_empty(local_value), is_empty(remote_value)) {
+                (true, false) => false,
+                (false, true) => true,
+                _ => local_wins,
+            };
+            let value = if local_wins {
+                remote_value
+            } else {
+                local_value
+            };
+            (*field, value.clone())
+        })
+        .collect();
     Plan::Merge(merge(
         scope.binding,
         &scope.rules,
@@ -146,6 +165,16 @@ pub(crate) fn plan<S, T>(scope: &Scope<'_, S, T>, task: &LocalTask, remote: &Rem
         true,
         MergeFlags::default(),
     ))
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
 }
 
 fn remote_text(task: &RemoteTask, field: Field) -> Option<String> {
