@@ -137,11 +137,12 @@ pub async fn run(args: AddArgs) -> Result<ExitCode, CliError> {
 /// A resync's report in one sentence.
 pub fn report_text(r: &ResyncReport) -> String {
     format!(
-        "{} pairs, {} matched by title, {} changed, {} unchanged, {} failed{}.",
+        "{} pairs, {} matched by title, {} changed, {} unchanged, {} skipped, {} failed{}.",
         r.pairs,
         r.matched_by_title,
         r.changed,
         r.unchanged,
+        r.skipped,
         r.failed,
         if r.deletions_held > 0 {
             format!(
@@ -162,6 +163,7 @@ pub fn report_json(binding_id: &str, r: &ResyncReport) -> serde_json::Value {
         "matched_by_title": r.matched_by_title,
         "changed": r.changed,
         "unchanged": r.unchanged,
+        "skipped": r.skipped,
         "failed": r.failed,
         "deletions_held": r.deletions_held,
     })

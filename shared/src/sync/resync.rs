@@ -30,6 +30,9 @@ pub struct ResyncReport {
     pub deletions_held: u32,
     /// Pairs linked by cold-start matching (the binding's first sync).
     pub matched_by_title: u32,
+    /// Pairs deliberately not synced (completed before the first sync, the direction); nothing
+    /// was written for them.
+    pub skipped: u32,
 }
 
 /// How a resync runs, beside the binding itself.
@@ -165,6 +168,7 @@ where
         };
         match result {
             Ok(Executed::Nothing) => report.unchanged += 1,
+            Ok(Executed::Skipped { .. }) => report.skipped += 1,
             Ok(_) => report.changed += 1,
             // Throttled or the binding is broken: stop here; the whole resync is retried (pairs
             // already done reconcile to nothing).
