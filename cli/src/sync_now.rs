@@ -10,9 +10,8 @@ use std::process::ExitCode;
 use tasksync::ops::bindings::BindingError;
 use tasksync::ops::bindings::resync_now::resync_now;
 use tasksync::ports::BindingLookup;
-use tasksync::sync::ResyncOptions;
 
-use crate::bindings::{Connected, bar, plan_table, report_json, report_text, reporter};
+use crate::bindings::{Connected, Progress, plan_table, report_json, report_text};
 use crate::error::CliError;
 
 #[derive(clap::Args, Debug)]
@@ -59,18 +58,9 @@ pub async fn run(args: SyncArgs) -> Result<ExitCode, CliError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let progress = bar(args.json);
-    let report = progress.as_ref().map(reporter);
-    let options = ResyncOptions {
-        full: args.full,
-        progress: report
-            .as_ref()
-            .map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
-    };
-    let result = resync_now(&engine, &binding, options).await;
-    if let Some(progress) = &progress {
-        progress.finish_and_clear();
-    }
+    let progress = Progress::new(args.json);
+    let result = resync_now(&engine, &binding, progress.options(args.full)).await;
+    progress.finish();
     let report = result?;
     if args.json {
         writeln!(

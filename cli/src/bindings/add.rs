@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use tasksync::model::{ConflictPolicy, Direction};
 use tasksync::ops::bindings::add::{Added, add};
 use tasksync::ops::bindings::validate::{NewBinding, Target, container_text};
-use tasksync::sync::{ResyncOptions, ResyncReport};
+use tasksync::sync::ResyncReport;
 
 use super::connect::Connected;
 use super::plan_table::plan_table;
-use super::progress;
+use super::progress::Progress;
 use crate::error::CliError;
 
 #[derive(clap::Args, Debug)]
@@ -78,24 +78,15 @@ impl AddArgs {
 /// `tasksync bindings add`.
 pub async fn run(args: AddArgs) -> Result<ExitCode, CliError> {
     let connected = Connected::from_env().await?;
-    let bar = progress::bar(args.json || args.dry_run);
-    let report = bar.as_ref().map(progress::reporter);
-    let options = ResyncOptions {
-        full: false,
-        progress: report
-            .as_ref()
-            .map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
-    };
+    let progress = Progress::new(args.json || args.dry_run);
     let added = add(
         &connected.engine(),
         &args.new_binding(),
         args.dry_run,
-        options,
+        progress.options(false),
     )
     .await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     let mut out = std::io::stdout().lock();
     match added? {
         Added::Planned { binding, plan } => {

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 pub use add::{AddArgs, report_json, report_text};
 pub use connect::Connected;
 pub use plan_table::plan_table;
-pub use progress::{bar, reporter};
+pub use progress::Progress;
 pub use remove::RemoveArgs;
 
 use crate::error::CliError;

@@ -5,11 +5,10 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use tasksync::ops::bindings::pause::{pause, resume};
-use tasksync::sync::ResyncOptions;
 
 use super::add::{report_json, report_text};
 use super::connect::Connected;
-use super::progress;
+use super::progress::Progress;
 use crate::error::CliError;
 use crate::when::timestamp;
 
@@ -33,18 +32,9 @@ pub async fn run_pause(binding_id: &str) -> Result<ExitCode, CliError> {
 /// `tasksync bindings resume ID`.
 pub async fn run_resume(binding_id: &str, json: bool) -> Result<ExitCode, CliError> {
     let connected = Connected::from_env().await?;
-    let bar = progress::bar(json);
-    let report = bar.as_ref().map(progress::reporter);
-    let options = ResyncOptions {
-        full: false,
-        progress: report
-            .as_ref()
-            .map(|r| r as &(dyn Fn(u64, u64) + Send + Sync)),
-    };
-    let resumed = resume(&connected.engine(), binding_id, options).await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    let progress = Progress::new(json);
+    let resumed = resume(&connected.engine(), binding_id, progress.options(false)).await;
+    progress.finish();
     let resumed = resumed?;
     let mut out = std::io::stdout().lock();
     if json {

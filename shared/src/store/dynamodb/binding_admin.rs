@@ -56,23 +56,50 @@ impl BindingCreate for DynamoSyncStore {
     }
 }
 
+impl DynamoSyncStore {
+    /// Sets the timestamp attribute `name` to `at`, removing the attributes `remove`.
+    async fn stamp_binding(
+        &self,
+        binding_id: &str,
+        name: &str,
+        at: DateTime<Utc>,
+        remove: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .update_binding(binding_id)
+            .expression_attribute_names("#t", name)
+            .expression_attribute_values(":t", timestamp(&at));
+        applied(match remove {
+            Some(other) => request
+                .update_expression("SET #t = :t REMOVE #r")
+                .expression_attribute_names("#r", other),
+            None => request.update_expression("SET #t = :t"),
+        })
+        .await
+    }
+}
+
 impl BindingFlags for DynamoSyncStore {
     async fn set_binding_paused(
         &self,
         binding_id: &str,
         paused_at: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
-        let request = self
-            .update_binding(binding_id)
-            .expression_attribute_names("#p", PAUSED_AT)
-            .expression_attribute_names("#h", HINT_WHILE_PAUSED_AT);
-        applied(match paused_at {
-            Some(at) => request
-                .update_expression("SET #p = :p REMOVE #h")
-                .expression_attribute_values(":p", timestamp(&at)),
-            None => request.update_expression("REMOVE #p, #h"),
-        })
-        .await
+        match paused_at {
+            Some(at) => {
+                self.stamp_binding(binding_id, PAUSED_AT, at, Some(HINT_WHILE_PAUSED_AT))
+                    .await
+            }
+            None => {
+                applied(
+                    self.update_binding(binding_id)
+                        .update_expression("REMOVE #p, #h")
+                        .expression_attribute_names("#p", PAUSED_AT)
+                        .expression_attribute_names("#h", HINT_WHILE_PAUSED_AT),
+                )
+                .await
+            }
+        }
     }
 
     async fn note_hint_while_paused(
@@ -80,13 +107,8 @@ impl BindingFlags for DynamoSyncStore {
         binding_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        applied(
-            self.update_binding(binding_id)
-                .update_expression("SET #h = :h")
-                .expression_attribute_names("#h", HINT_WHILE_PAUSED_AT)
-                .expression_attribute_values(":h", timestamp(&at)),
-        )
-        .await
+        self.stamp_binding(binding_id, HINT_WHILE_PAUSED_AT, at, None)
+            .await
     }
 
     async fn complete_first_sync(
@@ -94,12 +116,11 @@ impl BindingFlags for DynamoSyncStore {
         binding_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        applied(
-            self.update_binding(binding_id)
-                .update_expression("SET #c = :c REMOVE #f")
-                .expression_attribute_names("#c", FIRST_SYNC_COMPLETED_AT)
-                .expression_attribute_names("#f", FIRST_SYNC_PENDING)
-                .expression_attribute_values(":c", timestamp(&at)),
+        self.stamp_binding(
+            binding_id,
+            FIRST_SYNC_COMPLETED_AT,
+            at,
+            Some(FIRST_SYNC_PENDING),
         )
         .await
     }
