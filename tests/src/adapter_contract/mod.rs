@@ -7,12 +7,14 @@
 // This module's job is to assert: a broken contract must fail the test that runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod binding_admin;
 mod bindings;
 mod mappings;
 mod queue;
 mod records;
 mod tasks;
 
+pub use binding_admin::binding_admin_contract;
 pub use bindings::sync_store_contract;
 pub use mappings::{mapping_store_contract, task_sync_contract};
 pub use queue::{hint_batch, hint_queue_contract};

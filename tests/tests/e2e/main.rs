@@ -4,6 +4,7 @@
 //! queue under a fresh prefix, its own emulator), and the process shares one moto server.
 
 mod adapters;
+mod binding_admin_contract;
 mod breaker_paths;
 mod e2e_first_path;
 mod scheduler_e2e;
