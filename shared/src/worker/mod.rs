@@ -319,6 +319,13 @@ where
     if let Some(open) = breaker::open_reason(&binding) {
         return Ok(open);
     }
+    // A binding whose first sync has not completed is resynced whole, with cold-start matching,
+    // rather than pair by pair: a single pair's sync would copy a task that exists on both
+    // sides already (docs/bindings.md).
+    let work = match work {
+        Work::Pair(_) if binding.first_sync_pending => Work::Resync,
+        work => work,
+    };
     let engine = deps.engine();
     let result = match &work {
         Work::Pair(key) => engine

@@ -6,6 +6,7 @@
 mod adapters;
 mod binding_admin_contract;
 mod breaker_paths;
+mod cold_start;
 mod e2e_first_path;
 mod scheduler_e2e;
 mod scheduler_store_contract;
