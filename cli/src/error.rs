@@ -1,7 +1,8 @@
 //! What a `tasksync` command can fail with. Each message says what was being done, so the one
 //! line on stderr is enough to act on; the cause chain is printed by `exit::report`.
 
-use tasksync::config::ConfigError;
+use tasksync::config::{ConfigError, StartupError};
+use tasksync::ops::bindings::BindingError;
 use tasksync::ops::dead_letters::DeadLetterViewError;
 use tasksync::ops::deletion_approval::ApprovalError;
 use tasksync::ports::{QueueError, StoreError};
@@ -29,4 +30,8 @@ pub enum CliError {
     Local(#[from] LocalRunError),
     #[error(transparent)]
     Recovery(#[from] RecoveryError),
+    #[error(transparent)]
+    Bindings(#[from] BindingError),
+    #[error("connecting to Graph: {0}")]
+    Graph(#[from] StartupError),
 }

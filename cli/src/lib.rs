@@ -3,6 +3,7 @@
 //! prints, and returns the exit code; `exit` turns a failure into its message and code.
 
 pub mod approve_deletions;
+pub mod bindings;
 pub mod cleanup_orphans;
 pub mod conflicts;
 pub mod dlq;
@@ -16,4 +17,5 @@ pub mod reset;
 pub mod status;
 pub mod status_table;
 pub mod sync_issues;
+pub mod sync_now;
 pub mod when;

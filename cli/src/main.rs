@@ -2,7 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use tasksync_cli::{
-    approve_deletions, cleanup_orphans, conflicts, dlq, exit, local_run, reset, status, sync_issues,
+    approve_deletions, bindings, cleanup_orphans, conflicts, dlq, exit, local_run, reset, status,
+    sync_issues, sync_now,
 };
 
 #[derive(Parser)]
@@ -46,6 +47,11 @@ enum Command {
     /// The conflict history: each field both sides changed differently, both values and the
     /// winner.
     Conflicts(conflicts::ConflictsArgs),
+    /// Add, list, show, pause, resume and remove bindings (docs/bindings.md).
+    Bindings(bindings::BindingsArgs),
+    /// Resync one binding now with the worker's own engine; `--dry-run` prints the plan per
+    /// task and writes nothing.
+    Sync(sync_now::SyncArgs),
 }
 
 #[tokio::main]
@@ -60,5 +66,7 @@ async fn main() -> std::process::ExitCode {
         Command::Reset(args) => reset::run(args).await,
         Command::CleanupOrphans(args) => cleanup_orphans::run(args).await,
         Command::Conflicts(args) => conflicts::run(args).await,
+        Command::Bindings(args) => bindings::run(args).await,
+        Command::Sync(args) => sync_now::run(args).await,
     })
 }

@@ -38,6 +38,19 @@ pub struct Binding {
     pub time_zone: String,
     /// Set while the binding's circuit breaker is open (or counting failures).
     pub breaker: Option<CircuitBreaker>,
+    /// Set by `tasksync bindings add` until the binding's first sync completed: while set, a
+    /// resync pairs unmapped tasks that exist on both sides by their title (cold-start
+    /// matching, `crate::sync::cold_start`). Never set on a binding written another way, so a
+    /// binding already in sync never merges a later task with a same-title one.
+    pub first_sync_pending: bool,
+    /// When the first sync completed (`tasksync bindings add` or `tasksync sync`).
+    pub first_sync_completed_at: Option<DateTime<Utc>>,
+    /// Set while an operator paused the binding: its hints are acknowledged without syncing
+    /// and its sweeps are skipped; the subscription is kept.
+    pub paused_at: Option<DateTime<Utc>>,
+    /// The last time a hint was acknowledged while the binding was paused: something changed
+    /// meanwhile, so resuming must resync.
+    pub hint_while_paused_at: Option<DateTime<Utc>>,
 }
 
 impl Binding {
@@ -59,6 +72,10 @@ impl Binding {
             import_completed: false,
             time_zone: "UTC".to_owned(),
             breaker: None,
+            first_sync_pending: false,
+            first_sync_completed_at: None,
+            paused_at: None,
+            hint_while_paused_at: None,
         }
     }
 
@@ -93,6 +110,11 @@ impl Direction {
             Direction::ToRemote => "to_remote",
             Direction::ToLocal => "to_local",
         }
+    }
+
+    /// The command line's spelling (`to-remote`), beside the item's (`to_remote`).
+    pub fn parse_flag(s: &str) -> Option<Self> {
+        Self::parse(&s.replace('-', "_"))
     }
 
     pub fn parse(s: &str) -> Option<Self> {

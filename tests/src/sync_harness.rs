@@ -316,6 +316,32 @@ impl<S: tasksync::ports::BindingsOfList> tasksync::ports::BindingsOfList for Cra
     }
 }
 
+impl<S: tasksync::ports::BindingFlags> tasksync::ports::BindingFlags for CrashAfterCreate<S> {
+    async fn set_binding_paused(
+        &self,
+        binding_id: &str,
+        paused_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<bool, tasksync::ports::StoreError> {
+        self.inner.set_binding_paused(binding_id, paused_at).await
+    }
+
+    async fn note_hint_while_paused(
+        &self,
+        binding_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, tasksync::ports::StoreError> {
+        self.inner.note_hint_while_paused(binding_id, at).await
+    }
+
+    async fn complete_first_sync(
+        &self,
+        binding_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, tasksync::ports::StoreError> {
+        self.inner.complete_first_sync(binding_id, at).await
+    }
+}
+
 impl<S: tasksync::ports::SyncRecords> tasksync::ports::SyncRecords for CrashAfterCreate<S> {
     async fn record_sync_issue(
         &self,

@@ -5,9 +5,11 @@
 mod command;
 
 mod binding_status;
+mod bindings;
 mod cleanup_orphans;
 mod conflicts;
 mod local_run;
 mod ops_commands;
 mod redrive;
 mod reset;
+mod sync_now;

@@ -8,9 +8,11 @@
 //! recovery commands (docs/recovery.md) are [`redrive`] (dead letters back to the work queue),
 //! [`pipe_dead_letters`] (what the pipe could not deliver), [`reset`] (forget a binding's
 //! mappings), [`orphan_cleanup`] (marked remote tasks no local task owns) and
-//! [`conflict_history`] (every conflict settled).
+//! [`conflict_history`] (every conflict settled). Adding, pausing, resuming, removing and
+//! resyncing bindings is [`bindings`].
 
 pub mod binding_status;
+pub mod bindings;
 pub mod conflict_history;
 pub mod dead_letters;
 pub mod deletion_approval;

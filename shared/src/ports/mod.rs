@@ -5,12 +5,14 @@
 //!
 //! Futures are declared `Send` so handlers can run them on the multi-threaded runtime.
 
+mod binding_admin;
 mod conflict_log;
 mod graph;
 mod queue;
 mod sync_table;
 mod tasks_table;
 
+pub use binding_admin::*;
 pub use conflict_log::*;
 pub use graph::*;
 pub use queue::*;

@@ -63,12 +63,14 @@ where
     } else {
         None
     };
-    let sweep_due = force_sweep
-        || (schedule.next_sweep_at <= now
-            && schedule
-                .sweep_failure
-                .as_ref()
-                .is_none_or(|f| f.next_retry <= now));
+    // A paused binding keeps its subscription but is not swept (docs/bindings.md).
+    let sweep_due = binding.paused_at.is_none()
+        && (force_sweep
+            || (schedule.next_sweep_at <= now
+                && schedule
+                    .sweep_failure
+                    .as_ref()
+                    .is_none_or(|f| f.next_retry <= now)));
     let sweep = if sweep_due {
         let result = sweep::sweep_binding(
             &deps.store,

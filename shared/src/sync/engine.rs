@@ -7,7 +7,8 @@ use super::failure::SyncFailure;
 use super::pair::{self, PairKey};
 use super::plan::Plan;
 use super::remote::OpenRemote;
-use super::resync::{self, ResyncReport};
+use super::resync::{self, ResyncOptions, ResyncReport};
+use super::resync_plan::ResyncPlan;
 use super::scope::{EngineSettings, Scope};
 use crate::model::Binding;
 use crate::ports::{MappingStore, SyncRecords, TaskList, TaskRead, TaskWriteIfVersion};
@@ -42,7 +43,26 @@ where
 
     /// Brings every pair of the binding into agreement.
     pub async fn resync(&self, binding: &Binding) -> Result<ResyncReport, SyncFailure> {
-        resync::resync(&self.scope(binding)).await
+        self.resync_with(binding, ResyncOptions::default()).await
+    }
+
+    /// [`Engine::resync`] with options (`--full`, a progress bar).
+    pub async fn resync_with(
+        &self,
+        binding: &Binding,
+        options: ResyncOptions<'_>,
+    ) -> Result<ResyncReport, SyncFailure> {
+        resync::resync(&self.scope(binding), options).await
+    }
+
+    /// What [`Engine::resync_with`] would do, pair by pair, without writing anything: the same
+    /// listing, pairing (cold-start matching included) and per-pair decisions.
+    pub async fn plan_resync(
+        &self,
+        binding: &Binding,
+        full: bool,
+    ) -> Result<ResyncPlan, SyncFailure> {
+        resync::plan(&self.scope(binding), full).await
     }
 
     /// What [`Engine::sync_pair`] would do, without writing anything.

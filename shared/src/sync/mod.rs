@@ -6,12 +6,14 @@
 //!   (`remote`);
 //! - the decision, pure: `reconcile` (with `field_merge` and `echo`) produces a [`Plan`];
 //! - the life of a pair: `resolve` (remote task → mapping → local id), `orphans` (what a lost
-//!   create left), `pair` (read → decide → apply → retry), `resync` (a whole binding), and
+//!   create left), `pair` (read → decide → apply → retry), `resync` (a whole binding, with
+//!   `cold_start` matching on its first sync and `resync_plan` for its dry run), and
 //!   `executor` (the only part that writes);
 //! - failures, classified once by what the caller must do (`failure`).
 //!
 //! docs/sync-engine.md describes the tables and policies.
 
+pub mod cold_start;
 pub mod echo;
 mod engine;
 pub mod executor;
@@ -29,6 +31,7 @@ pub mod records;
 pub mod remote;
 mod resolve;
 pub mod resync;
+pub mod resync_plan;
 mod scope;
 
 pub use engine::Engine;
@@ -42,5 +45,6 @@ pub use plan::{Merge, Plan, SkipReason};
 pub use reconcile::reconcile;
 pub use records::{DeadLetterReason, SyncIssue};
 pub use remote::{OpenRemote, RemoteSide, RemoteTask};
-pub use resync::ResyncReport;
+pub use resync::{ResyncOptions, ResyncReport};
+pub use resync_plan::{PairedBy, PlannedPair, ResyncPlan};
 pub use scope::{EngineSettings, rules_of};

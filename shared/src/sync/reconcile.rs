@@ -235,7 +235,11 @@ fn active(
 
 /// The base of a pair whose remote task was created from the local one: the remote values as
 /// the local side would hold them, so that local edits made since show as changes.
-fn adoption_base_remote_copy(rules: &SideRules, task: &LocalTask, remote: &RemoteTask) -> FieldMap {
+pub(super) fn adoption_base_remote_copy(
+    rules: &SideRules,
+    task: &LocalTask,
+    remote: &RemoteTask,
+) -> FieldMap {
     let mut base = local_fields(task);
     for (f, r) in &remote.fields {
         if let Some(l) = base.get(f).cloned() {

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::cold_start;
 use super::executor::{Executed, execute};
 use super::failure::SyncFailure;
 use super::local_state::LocalState;
@@ -14,6 +15,7 @@ use super::pair::{Pair, PairKey, sync_pair};
 use super::plan::Plan;
 use super::remote::RemoteTask;
 use super::resolve::{Resolution, resolve_remote};
+use super::resync_plan::{PairedBy, PlannedPair, ResyncPlan};
 use super::scope::Scope;
 use crate::ports::{MappingStore, SyncRecords, TaskList, TaskRead, TaskWriteIfVersion};
 
@@ -26,38 +28,121 @@ pub struct ResyncReport {
     pub failed: u32,
     /// Deletions held back by the mass-deletion guard.
     pub deletions_held: u32,
+    /// Pairs linked by cold-start matching (the binding's first sync).
+    pub matched_by_title: u32,
+    /// Pairs deliberately not synced (completed before the first sync, the direction); nothing
+    /// was written for them.
+    pub skipped: u32,
 }
 
-pub(crate) async fn resync<S, T>(scope: &Scope<'_, S, T>) -> Result<ResyncReport, SyncFailure>
+/// How a resync runs, beside the binding itself.
+#[derive(Clone, Copy, Default)]
+pub struct ResyncOptions<'a> {
+    /// Re-compare every pair's fields with its base, as if neither side's recorded ETag or
+    /// version told that it was the sync's own write (docs/bindings.md, `tasksync sync --full`).
+    pub full: bool,
+    /// Told `(pairs done, pairs in all)` after each pair is applied (a progress bar).
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Send + Sync)>,
+}
+
+/// Every pair of a binding with its plan, decided before anything is applied.
+struct Decided {
+    pairs: Vec<(Pair, Plan)>,
+    /// Remote ids of the pairs cold-start matching made.
+    by_title: BTreeSet<String>,
+}
+
+impl Decided {
+    fn is_deletion(plan: &Plan) -> bool {
+        matches!(plan, Plan::DeleteLocal | Plan::DeleteRemote)
+    }
+
+    /// Whether the mass-deletion guard holds back this resync's deletions.
+    fn holds_deletions<S, T>(&self, scope: &Scope<'_, S, T>) -> bool {
+        let mapped = self
+            .pairs
+            .iter()
+            .filter(|(p, _)| {
+                p.mapping
+                    .as_ref()
+                    .is_some_and(|m| m.state == MappingState::Active)
+            })
+            .count();
+        let deletions = self
+            .pairs
+            .iter()
+            .filter(|(_, plan)| Self::is_deletion(plan))
+            .count();
+        let hold = scope.settings.deletion_guard.blocks(deletions, mapped);
+        if hold {
+            tracing::error!(
+                binding_id = %scope.binding.id,
+                deletions,
+                mapped,
+                "resync would delete more than the safe share of the binding at once: deletions held back, check the binding"
+            );
+        }
+        hold
+    }
+}
+
+/// What [`resync`] would do, pair by pair, without writing anything: the same listing, pairing
+/// and decisions.
+pub(crate) async fn plan<S, T>(
+    scope: &Scope<'_, S, T>,
+    full: bool,
+) -> Result<ResyncPlan, SyncFailure>
+where
+    S: MappingStore,
+    T: TaskList,
+{
+    let decided = decide_all(scope, full).await?;
+    let deletions_held = decided.holds_deletions(scope);
+    let pairs = decided
+        .pairs
+        .iter()
+        .map(|(pair, plan)| {
+            let paired_by = match (&pair.mapping, &pair.remote) {
+                (Some(_), _) => PairedBy::Mapping,
+                (None, Some(r)) if decided.by_title.contains(&r.id) => PairedBy::Title,
+                (None, Some(r)) if r.marker.as_deref() == Some(pair.local_id.as_str()) => {
+                    PairedBy::Marker
+                }
+                _ => PairedBy::Unpaired,
+            };
+            PlannedPair::new(pair, paired_by, plan, deletions_held)
+        })
+        .collect();
+    Ok(ResyncPlan {
+        pairs,
+        deletions_held,
+    })
+}
+
+pub(crate) async fn resync<S, T>(
+    scope: &Scope<'_, S, T>,
+    options: ResyncOptions<'_>,
+) -> Result<ResyncReport, SyncFailure>
 where
     S: MappingStore + SyncRecords,
     T: TaskRead + TaskWriteIfVersion + TaskList,
 {
-    let decided = decide_all(scope).await?;
-    let mapped = decided
-        .iter()
-        .filter(|(p, _)| {
-            p.mapping
-                .as_ref()
-                .is_some_and(|m| m.state == MappingState::Active)
-        })
-        .count();
-    let is_deletion = |plan: &Plan| matches!(plan, Plan::DeleteLocal | Plan::DeleteRemote);
-    let deletions = decided.iter().filter(|(_, plan)| is_deletion(plan)).count();
-    let hold_deletions = scope.settings.deletion_guard.blocks(deletions, mapped);
-    if hold_deletions {
-        tracing::error!(
-            binding_id = %scope.binding.id,
-            deletions,
-            mapped,
-            "resync would delete more than the safe share of the binding at once: deletions held back, check the binding"
-        );
-    }
-
-    let mut report = ResyncReport::default();
-    for (pair, plan) in decided {
+    let decided = decide_all(scope, options.full).await?;
+    let hold_deletions = decided.holds_deletions(scope);
+    let mut report = ResyncReport {
+        matched_by_title: u32::try_from(decided.by_title.len()).unwrap_or(u32::MAX),
+        ..ResyncReport::default()
+    };
+    let total = decided.pairs.len() as u64;
+    let tell = |done: u32| {
+        if let Some(progress) = options.progress {
+            progress(u64::from(done), total);
+        }
+    };
+    for (pair, plan) in decided.pairs {
         report.pairs += 1;
-        if hold_deletions && is_deletion(&plan) {
+        tell(report.pairs - 1);
+        if hold_deletions && Decided::is_deletion(&plan) {
             report.deletions_held += 1;
             continue;
         }
@@ -83,6 +168,7 @@ where
         };
         match result {
             Ok(Executed::Nothing) => report.unchanged += 1,
+            Ok(Executed::Skipped { .. }) => report.skipped += 1,
             Ok(_) => report.changed += 1,
             // Throttled or the binding is broken: stop here; the whole resync is retried (pairs
             // already done reconcile to nothing).
@@ -93,6 +179,7 @@ where
             }
         }
     }
+    tell(report.pairs);
     if report.failed > 0 {
         return Err(SyncFailure::Retry {
             reason: format!(
@@ -106,8 +193,8 @@ where
 }
 
 /// Every pair of the binding with its plan, decided before anything is applied so that the
-/// guard sees the whole picture.
-async fn decide_all<S, T>(scope: &Scope<'_, S, T>) -> Result<Vec<(Pair, Plan)>, SyncFailure>
+/// guard sees the whole picture. `full`: no recorded ETag or version counts as an echo.
+async fn decide_all<S, T>(scope: &Scope<'_, S, T>, full: bool) -> Result<Decided, SyncFailure>
 where
     S: MappingStore,
     T: TaskList,
@@ -120,6 +207,7 @@ where
         .into_iter()
         .map(LocalState::of_listed)
         .collect();
+    let by_title = cold_start::matches(scope, &remote, &locals).await?;
 
     let mut decided: Vec<(Pair, Plan)> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
@@ -127,6 +215,21 @@ where
     // answer was lost, for their claims below (they are never imported).
     let mut own_unmarked: Vec<RemoteTask> = Vec::new();
     for task in remote {
+        if let Some(local_id) = by_title.get(&task.id)
+            && let Some(LocalState::Present(local)) = locals.get(local_id)
+        {
+            let plan = cold_start::plan(scope, local, &task);
+            seen.insert(local_id.clone());
+            let pair = Pair {
+                local_id: local_id.clone(),
+                local: LocalState::Present(local.clone()),
+                remote: Some(task),
+                mapping: None,
+                redundant_orphans: Vec::new(),
+            };
+            decided.push((pair, plan));
+            continue;
+        }
         let resolved = match resolve_remote(scope, &task.id, task.marker.as_deref()).await? {
             Resolution::Pair(resolved) => resolved,
             Resolution::MapsElsewhere => continue,
@@ -142,7 +245,7 @@ where
                 .unwrap_or(LocalState::Missing),
             local_id: resolved.local_id,
             remote: Some(task),
-            mapping: resolved.mapping,
+            mapping: resolved.mapping.map(|m| without_echoes(m, full)),
             redundant_orphans: Vec::new(),
         };
         let plan = pair.decide(scope);
@@ -155,7 +258,8 @@ where
         let mapping = scope
             .sync
             .mapping_by_local(&scope.binding.local_list_id, &local_id)
-            .await?;
+            .await?
+            .map(|m| without_echoes(m, full));
         // Unmapped and soft-deleted, or a tombstone: nothing to look at.
         if mapping.is_none() && local.task().is_some_and(|t| t.deleted) {
             continue;
@@ -200,5 +304,20 @@ where
         let plan = pair.decide(scope);
         decided.push((pair, plan));
     }
-    Ok(decided)
+    Ok(Decided {
+        pairs: decided,
+        by_title: by_title.into_keys().collect(),
+    })
+}
+
+/// With `full`, an active mapping without the ETags and version it recorded: neither side then
+/// counts as the sync's own write, and every field is compared with the base. The revision
+/// stays, so the writes remain conditional on the mapping read.
+fn without_echoes(mut m: super::mapping::Mapping, full: bool) -> super::mapping::Mapping {
+    if full && m.state == MappingState::Active {
+        m.task_etag = None;
+        m.details_etag = None;
+        m.local_version = 0;
+    }
+    m
 }

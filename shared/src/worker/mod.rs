@@ -26,8 +26,8 @@ use tracing::Instrument;
 
 use crate::model::{Binding, RemoteKind};
 use crate::ports::{
-    BindingLookup, BindingsOfList, MappingStore, MessageDelay, SyncRecords, TaskList, TaskRead,
-    TaskWriteIfVersion,
+    BindingFlags, BindingLookup, BindingsOfList, MappingStore, MessageDelay, SyncRecords, TaskList,
+    TaskRead, TaskWriteIfVersion,
 };
 use crate::queue_message::{self, Hint};
 use crate::sync::{DeadLetterReason, Engine, EngineSettings, Executed, OpenRemote, PairKey};
@@ -118,8 +118,14 @@ impl<S, T, G, Q, H> WorkerDeps<S, T, G, Q, H> {
 }
 
 /// The bounds every handler entry point shares.
-pub trait SyncStore: BindingLookup + BindingsOfList + MappingStore + SyncRecords {}
-impl<X: BindingLookup + BindingsOfList + MappingStore + SyncRecords> SyncStore for X {}
+pub trait SyncStore:
+    BindingLookup + BindingsOfList + BindingFlags + MappingStore + SyncRecords
+{
+}
+impl<X: BindingLookup + BindingsOfList + BindingFlags + MappingStore + SyncRecords> SyncStore
+    for X
+{
+}
 
 /// The tasks-table capabilities the worker uses.
 pub trait TaskStore: TaskRead + TaskWriteIfVersion + TaskList {}
@@ -336,6 +342,18 @@ where
         Found::Unknown(binding_id) => return Ok(MessageOutcome::UnknownBinding { binding_id }),
         Found::Unbound => return Ok(MessageOutcome::Unchanged),
     };
+    if binding.paused_at.is_some() {
+        // Paused by an operator: acknowledged, and remembered for `tasksync bindings resume`.
+        tracing::info!(binding_id = %binding.id, "binding paused: hint acknowledged");
+        if let Err(e) = deps
+            .sync
+            .note_hint_while_paused(&binding.id, Utc::now())
+            .await
+        {
+            tracing::warn!(binding_id = %binding.id, error = %e, "could not note the hint on the paused binding");
+        }
+        return Ok(MessageOutcome::Unchanged);
+    }
     if let Some(open) = breaker::open_reason(&binding) {
         return Ok(open);
     }
@@ -348,6 +366,13 @@ where
             after: Some(left),
         });
     }
+    // A binding whose first sync has not completed is resynced whole, with cold-start matching,
+    // rather than pair by pair: a single pair's sync would copy a task that exists on both
+    // sides already (docs/bindings.md).
+    let work = match work {
+        Work::Pair(_) if binding.first_sync_pending => Work::Resync,
+        work => work,
+    };
     let engine = deps.engine();
     let result = match &work {
         Work::Pair(key) => engine
@@ -365,6 +390,12 @@ where
     }) = &result
     {
         throttles.note(&binding.id, *after);
+    }
+    if binding.first_sync_pending
+        && matches!(result, Ok(MessageOutcome::Resynced(_)))
+        && let Err(e) = deps.sync.complete_first_sync(&binding.id, Utc::now()).await
+    {
+        tracing::warn!(binding_id = %binding.id, error = %e, "could not record the first sync");
     }
     breaker::settle(&deps.sync, &binding, &result).await;
     result

@@ -7,6 +7,7 @@
 // This module's job is to assert: a broken contract must fail the test that runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod binding_admin;
 mod bindings;
 mod conflicts;
 mod mappings;
@@ -14,6 +15,7 @@ mod queue;
 mod records;
 mod tasks;
 
+pub use binding_admin::binding_admin_contract;
 pub use bindings::sync_store_contract;
 pub use conflicts::conflict_log_contract;
 pub use mappings::{mapping_store_contract, task_sync_contract};

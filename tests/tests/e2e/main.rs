@@ -4,7 +4,9 @@
 //! queue under a fresh prefix, its own emulator), and the process shares one moto server.
 
 mod adapters;
+mod binding_admin_contract;
 mod breaker_paths;
+mod cold_start;
 mod convergence;
 mod e2e_first_path;
 mod lifecycle;

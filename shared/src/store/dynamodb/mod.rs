@@ -2,6 +2,7 @@
 //! (docs/aws-resources.md). Items are built and read by `store::item`, shared with the
 //! in-memory adapter.
 
+mod binding_admin;
 mod conflict;
 mod mapping;
 mod records;

@@ -16,6 +16,14 @@ pub const BINDING_TYPE: &str = "binding";
 /// failure count never overwrites an operator's edit of the binding.
 pub const BREAKER: &str = "breaker";
 
+/// Set (true) by `tasksync bindings add` until the first sync completed; absent means false.
+pub const FIRST_SYNC_PENDING: &str = "first_sync_pending";
+pub const FIRST_SYNC_COMPLETED_AT: &str = "first_sync_completed_at";
+/// Set while an operator paused the binding.
+pub const PAUSED_AT: &str = "paused_at";
+/// The last hint acknowledged while paused.
+pub const HINT_WHILE_PAUSED_AT: &str = "hint_while_paused_at";
+
 /// Primary key of a binding item.
 pub fn binding_key(binding_id: &str) -> Item {
     sync_key(BINDING_TYPE, binding_id)
@@ -59,6 +67,18 @@ pub fn binding_to_item(binding: &Binding) -> Item {
     item.insert("time_zone".into(), s(&binding.time_zone));
     if let Some(breaker) = &binding.breaker {
         item.insert(BREAKER.into(), breaker_to_attribute(breaker));
+    }
+    if binding.first_sync_pending {
+        item.insert(FIRST_SYNC_PENDING.into(), AttributeValue::Bool(true));
+    }
+    for (name, at) in [
+        (FIRST_SYNC_COMPLETED_AT, &binding.first_sync_completed_at),
+        (PAUSED_AT, &binding.paused_at),
+        (HINT_WHILE_PAUSED_AT, &binding.hint_while_paused_at),
+    ] {
+        if let Some(at) = at {
+            item.insert(name.into(), timestamp(at));
+        }
     }
     item
 }
@@ -129,5 +149,9 @@ pub fn binding_from_item(item: &Item) -> Result<Binding, StoreError> {
         import_completed: r.optional_bool("import_completed")?.unwrap_or(false),
         time_zone: r.optional_string("time_zone")?.unwrap_or("UTC").to_owned(),
         breaker: item.get(BREAKER).map(breaker_from_attribute).transpose()?,
+        first_sync_pending: r.optional_bool(FIRST_SYNC_PENDING)?.unwrap_or(false),
+        first_sync_completed_at: r.optional_timestamp(FIRST_SYNC_COMPLETED_AT)?,
+        paused_at: r.optional_timestamp(PAUSED_AT)?,
+        hint_while_paused_at: r.optional_timestamp(HINT_WHILE_PAUSED_AT)?,
     })
 }

@@ -20,7 +20,8 @@ mod sweep_index;
 mod task;
 
 pub use binding::{
-    BINDING_TYPE, BREAKER, binding_from_item, binding_key, binding_to_item, breaker_to_attribute,
+    BINDING_TYPE, BREAKER, FIRST_SYNC_COMPLETED_AT, FIRST_SYNC_PENDING, HINT_WHILE_PAUSED_AT,
+    PAUSED_AT, binding_from_item, binding_key, binding_to_item, breaker_to_attribute,
     remote_kind_text,
 };
 pub use conflict::{

@@ -11,6 +11,7 @@ use crate::ports::StoreError;
 use crate::store::item::attrs::ItemExt;
 use crate::store::item::{GSI1_PK, GSI1_SK, Item, PK, SK, TASK_ID, TASK_LIST_ID};
 
+mod binding_admin;
 mod change_feed;
 mod conflict;
 mod mapping;
