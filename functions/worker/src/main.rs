@@ -10,6 +10,9 @@ use tasksync::scheduler::{SchedulerDeps, SchedulerSettings};
 use tasksync::worker::metrics::with_graph_metrics;
 use tasksync::worker::{SAFETY_MARGIN, WorkerDeps, handle_batch, invocation_deadline};
 
+/// The function's timeout in template.yaml: the deadline when the runtime sends none usable.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tasksync::telemetry::init_lambda();
@@ -33,7 +36,7 @@ async fn main() -> Result<(), Error> {
     };
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);
+        let deadline = invocation_deadline(event.context.deadline, TIMEOUT, SAFETY_MARGIN);
         let graph = graph.with_deadline(deadline);
         let hints = hint_settings.clone().map(|settings| SchedulerDeps {
             store: sync.clone(),
