@@ -8,6 +8,7 @@ mod binding_status;
 mod cleanup_orphans;
 mod conflicts;
 mod local_run;
+mod local_system;
 mod ops_commands;
 mod redrive;
 mod reset;

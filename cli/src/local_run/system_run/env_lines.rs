@@ -12,12 +12,18 @@ use super::graph_side::GraphSide;
 pub const READY_LINE: &str = "# tasksync local is running; Ctrl-C stops it";
 
 /// The variables, with the names shared/src/config.rs and the AWS SDK read.
-pub fn env_vars(aws: &AwsSide, graph: &GraphSide, webhook_base_url: &str) -> Vec<(&'static str, String)> {
+pub fn env_vars(
+    aws: &AwsSide,
+    graph: &GraphSide,
+    webhook_base_url: &str,
+) -> Vec<(&'static str, String)> {
     let mut vars = Vec::new();
     if let Some(endpoint) = &aws.endpoint {
         vars.push(("AWS_ENDPOINT_URL", endpoint.clone()));
     }
     vars.push(("AWS_REGION", aws.region()));
+    // boto3 (and so Python agents) reads only this one.
+    vars.push(("AWS_DEFAULT_REGION", aws.region()));
     if aws.endpoint.is_some() {
         vars.push(("AWS_ACCESS_KEY_ID", DUMMY_KEY.to_owned()));
         vars.push(("AWS_SECRET_ACCESS_KEY", DUMMY_KEY.to_owned()));
@@ -47,9 +53,17 @@ pub fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 
-pub fn print_exports(vars: &[(&'static str, String)], out: &mut impl Write) -> std::io::Result<()> {
+/// The export lines, then `notes` as shell comments, then [`READY_LINE`].
+pub fn print_exports(
+    vars: &[(&'static str, String)],
+    notes: &[String],
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     for (name, value) in vars {
         writeln!(out, "export {name}={}", shell_quote(value))?;
+    }
+    for note in notes {
+        writeln!(out, "# {note}")?;
     }
     writeln!(out, "{READY_LINE}")?;
     out.flush()

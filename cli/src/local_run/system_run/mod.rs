@@ -15,10 +15,10 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tasksync::scheduler::SchedulerSettings;
 use tasksync::standalone::dynamodb_stream::StreamReader;
 use tasksync::standalone::emulator_stack::serve_webhook_on;
 use tasksync::standalone::stream_forwarder::PipeForwarder;
-use tasksync::scheduler::SchedulerSettings;
 use tasksync::webhook::{MetricsSink, WebhookDeps, WebhookSettings};
 
 pub use aws_side::AwsChoice;
@@ -91,8 +91,11 @@ async fn serve(
         },
     )
     .with_metrics(MetricsSink::Discard);
-    let webhook = serve_webhook_on(&format!("127.0.0.1:{}", options.port), Arc::new(webhook_deps))
-        .await?;
+    let webhook = serve_webhook_on(
+        &format!("127.0.0.1:{}", options.port),
+        Arc::new(webhook_deps),
+    )
+    .await?;
     let webhook_base = options
         .public_url
         .clone()
@@ -148,19 +151,58 @@ async fn serve(
     }
 
     let vars = env_lines::env_vars(aws, graph, &webhook_base);
+    // The example bindings' remote ids, for scripts that act as a person on them.
+    let mut notes: Vec<String> = aws
+        .moto
+        .iter()
+        .map(|moto| format!("moto: pid {} (stopped with tasksync local)", moto.pid()))
+        .collect();
+    notes.extend(examples.iter().flat_map(|made| {
+        [
+            format!(
+                "example binding: team <-> To Do list \"{}\" {}",
+                examples::TODO_LIST_NAME,
+                made.todo_list_id
+            ),
+            format!(
+                "example binding: ops <-> Planner plan \"{}\" {}",
+                examples::PLAN_TITLE,
+                made.plan_id
+            ),
+        ]
+    }));
     writeln!(err)?;
-    writeln!(err, "The environment (also on standard output, for eval):")?;
-    let mut shown = Vec::new();
-    env_lines::print_exports(&vars, &mut shown)?;
-    err.write_all(&shown)?;
+    // Shown here too when standard output goes to a file or a pipe, so the terminal has it.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        writeln!(err, "The environment (on standard output):")?;
+        let mut shown = Vec::new();
+        env_lines::print_exports(&vars, &notes, &mut shown)?;
+        err.write_all(&shown)?;
+    } else {
+        env_lines::print_exports(&vars, &notes, &mut std::io::stdout())?;
+    }
     writeln!(err)?;
-    writeln!(err, "An agent writes a task (AWS CLI, with that environment):")?;
-    writeln!(err, "  {}", env_lines::put_item_example(super::demo::TODO_LIST))?;
+    writeln!(
+        err,
+        "An agent writes a task (AWS CLI, with that environment):"
+    )?;
+    writeln!(
+        err,
+        "  {}",
+        env_lines::put_item_example(super::demo::TODO_LIST)
+    )?;
     if let Some(made) = &examples {
-        writeln!(err, "A person adds a task in To Do \"{}\" (user {}):", examples::TODO_LIST_NAME, made.user_id)?;
+        writeln!(
+            err,
+            "A person adds a task in To Do \"{}\" (user {}):",
+            examples::TODO_LIST_NAME,
+            made.user_id
+        )?;
         writeln!(err, "  {}", env_lines::person_example(&made.todo_list_id))?;
     }
-    env_lines::print_exports(&vars, &mut std::io::stdout())?;
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        env_lines::print_exports(&vars, &notes, &mut std::io::stdout())?;
+    }
 
     wait_for_stop().await;
     writeln!(err, "stopping…")?;
@@ -173,7 +215,11 @@ async fn serve(
 /// The deployment's scheduler settings, with every Planner plan swept on every tick (a local
 /// run has a handful of plans and a short `--tick` should show a person's Planner edit soon),
 /// and To Do swept by delta on every tick when Graph cannot reach the webhook.
-fn scheduler_settings(options: &SystemOptions, webhook_base: &str, tenant: &str) -> SchedulerSettings {
+fn scheduler_settings(
+    options: &SystemOptions,
+    webhook_base: &str,
+    tenant: &str,
+) -> SchedulerSettings {
     let tick = chrono::Duration::from_std(options.tick).unwrap_or(chrono::Duration::minutes(1));
     let mut settings = SchedulerSettings::for_deployment(webhook_base, tenant);
     settings.busy_interval = tick;
@@ -230,16 +276,26 @@ fn describe(
         "  webhook     {webhook_base}/notifications (served on 127.0.0.1:{})",
         options.port
     )?;
-    writeln!(err, "  worker      consuming the work queue (SQS event shape)")?;
+    writeln!(
+        err,
+        "  worker      consuming the work queue (SQS event shape)"
+    )?;
     if aws.endpoint.is_some() {
-        writeln!(err, "  pipe        reading the tasks table's DynamoDB stream")?;
+        writeln!(
+            err,
+            "  pipe        reading the tasks table's DynamoDB stream"
+        )?;
     } else {
         writeln!(
             err,
             "  pipe        not run here: in AWS the stack's own pipe reads the stream"
         )?;
     }
-    writeln!(err, "  scheduler   every {:?}, each plan swept every tick", options.tick)?;
+    writeln!(
+        err,
+        "  scheduler   every {:?}, each plan swept every tick",
+        options.tick
+    )?;
     if graph_cannot_reach_webhook(options) {
         writeln!(
             err,
