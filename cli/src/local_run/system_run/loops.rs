@@ -95,10 +95,11 @@ pub async fn stream_loop<Q: HintSend>(reader: StreamReader, pipe: PipeForwarder,
     }
 }
 
-/// The schedule: the scheduler every `tick`, the first at once.
+/// The schedule: the scheduler every `tick`, the first one `tick` from now (the start ran one).
 pub async fn scheduler_loop(functions: Functions, tick: Duration) {
     let mut every = tokio::time::interval(tick);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
     loop {
         every.tick().await;
         let r = functions.tick().await;

@@ -220,7 +220,8 @@ fn scheduler_settings(
     webhook_base: &str,
     tenant: &str,
 ) -> SchedulerSettings {
-    let tick = chrono::Duration::from_std(options.tick).unwrap_or(chrono::Duration::minutes(1));
+    // Half a tick: a sweep done a moment after one tick is due again at the next.
+    let tick = chrono::Duration::from_std(options.tick / 2).unwrap_or(chrono::Duration::minutes(1));
     let mut settings = SchedulerSettings::for_deployment(webhook_base, tenant);
     settings.busy_interval = tick;
     settings.ordinary_interval = tick;
