@@ -1,6 +1,6 @@
-//! The local system: the Graph emulator, the webhook served over loopback HTTP, the worker, the
-//! stream forwarder standing in for the pipe, and the in-memory stores and queue, started and
-//! wired; and the rounds that do what AWS does by itself (forward stream records, hand a batch
+//! The walk-through's system (`tasksync local demo`): the Graph emulator, the webhook served over
+//! loopback HTTP, the worker, the stream forwarder standing in for the pipe, and the in-memory
+//! stores and queue, started and wired; and the rounds that do what AWS does by itself (forward stream records, hand a batch
 //! to the worker) until a change has arrived or everything is quiet.
 
 use std::future::Future;
