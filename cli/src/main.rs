@@ -20,8 +20,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the whole system on this machine on its embedded defaults (Graph emulator, in-memory
-    /// stores, the real webhook and worker handlers) and show changes flowing both ways.
+    /// Run the system on this machine as AWS runs it: moto (or --aws-endpoint, or real AWS), the
+    /// Graph emulator (or a real tenant), the webhook, worker, pipe and scheduler. Prints the
+    /// environment as `export` lines on stdout; Ctrl-C stops everything. `local demo` is the
+    /// scripted walk-through.
     Local(local_run::LocalArgs),
     /// List the task items that are not synced, and why (list, task, binding, since, reason).
     /// Reads SYNC_TABLE with the functions' configuration.

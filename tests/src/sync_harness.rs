@@ -5,8 +5,8 @@
 //! Local changes reach the queue as in AWS, minus the pipe (moto has no Pipes): a forwarder
 //! reads the tasks table's real DynamoDB stream on moto (`KEYS_ONLY` records, every write, the
 //! sync's own included) and sends the body the pipe's own `InputTemplate` renders from each
-//! record (`PipeSpec::render`). It speaks the Streams JSON API with reqwest rather than adding
-//! `aws-sdk-dynamodbstreams` for four calls; moto does not check signatures.
+//! record (`PipeSpec::render`), with the stream reader `tasksync local` uses
+//! (`tasksync::standalone::dynamodb_stream`).
 
 // Test kit: a failed step must fail the test that called it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -21,6 +21,7 @@ use tasksync::model::{Binding, LocalTask, Origin};
 use tasksync::ports::{BindingSave, HintSend, MappingStore, TaskRead, TaskWrite};
 use tasksync::queue::SqsHintQueue;
 use tasksync::queue_message::{Hint, decode};
+use tasksync::standalone::dynamodb_stream::StreamReader;
 use tasksync::standalone::stream_forwarder::PipeForwarder;
 use tasksync::standalone::work_pump::{PumpReport, pump_once};
 use tasksync::store::{DynamoSyncStore, DynamoTaskStore};
@@ -420,100 +421,25 @@ impl<S: MappingStore> MappingStore for CrashAfterCreate<S> {
     }
 }
 
-/// Reads the tasks table's stream on moto (DynamoDB Streams JSON API), shard by shard, from the
-/// start (each test has its own table).
-pub struct StreamForwarder {
-    http: reqwest::Client,
-    endpoint: String,
-    /// Per shard: the iterator, and the last sequence number forwarded (a consumer checkpoints
-    /// by sequence number; moto may hand the last record out again with the next iterator).
-    iterators: tokio::sync::Mutex<Vec<(String, u128)>>,
-}
+/// Reads the tasks table's stream on moto from the start (each test has its own table), with the
+/// reader `tasksync local` uses.
+pub struct StreamForwarder(StreamReader);
 
 impl StreamForwarder {
-    async fn call(http: &reqwest::Client, endpoint: &str, target: &str, body: Value) -> Value {
-        http.post(endpoint)
-            .header("Content-Type", "application/x-amz-json-1.0")
-            .header("X-Amz-Target", format!("DynamoDBStreams_20120810.{target}"))
-            .header(
-                "Authorization",
-                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, \
-                 SignedHeaders=host, Signature=unsigned",
-            )
-            .json(&body)
-            .send()
-            .await
-            .expect("moto streams API")
-            .json()
-            .await
-            .expect("streams JSON")
-    }
-
     pub async fn start(aws: &MotoAws) -> Self {
-        let http = reqwest::Client::new();
-        let endpoint = aws.endpoint.clone();
         let arn = aws
             .resources
             .tasks_stream_arn()
-            .expect("the tasks table has a stream")
-            .to_owned();
-        let described = Self::call(
-            &http,
-            &endpoint,
-            "DescribeStream",
-            json!({"StreamArn": arn}),
+            .expect("the tasks table has a stream");
+        Self(
+            StreamReader::open(&aws.endpoint, arn)
+                .await
+                .expect("moto streams API"),
         )
-        .await;
-        let mut iterators = Vec::new();
-        for shard in described["StreamDescription"]["Shards"]
-            .as_array()
-            .expect("shards")
-        {
-            let it = Self::call(
-                &http,
-                &endpoint,
-                "GetShardIterator",
-                json!({"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"}),
-            )
-            .await;
-            iterators.push((
-                it["ShardIterator"].as_str().expect("iterator").to_owned(),
-                0,
-            ));
-        }
-        Self {
-            http,
-            endpoint,
-            iterators: tokio::sync::Mutex::new(iterators),
-        }
     }
 
     /// The records written since the last call, in stream order per shard.
     pub async fn records(&self) -> Vec<Value> {
-        let mut iterators = self.iterators.lock().await;
-        let mut out = Vec::new();
-        for (it, last) in iterators.iter_mut() {
-            let page = Self::call(
-                &self.http,
-                &self.endpoint,
-                "GetRecords",
-                json!({"ShardIterator": *it}),
-            )
-            .await;
-            for record in page["Records"].as_array().cloned().unwrap_or_default() {
-                let seq: u128 = record["dynamodb"]["SequenceNumber"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .expect("sequence number");
-                if seq > *last {
-                    *last = seq;
-                    out.push(record);
-                }
-            }
-            if let Some(next) = page["NextShardIterator"].as_str() {
-                *it = next.to_owned();
-            }
-        }
-        out
+        self.0.records().await.expect("moto streams API")
     }
 }

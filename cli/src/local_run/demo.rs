@@ -1,7 +1,7 @@
-//! The demo `tasksync local` runs: a person's To Do changes reach the task store; an agent's
-//! writes to the task store reach To Do and Planner; each echo of the sync's own writes costs no
-//! Graph write. Each step returns what it observed, so a test runs the same steps and asserts
-//! on them.
+//! The walk-through `tasksync local demo` runs: a person's To Do changes reach the task store; an
+//! agent's writes to the task store reach To Do and Planner; each echo of the sync's own writes
+//! costs no Graph write. Each step returns what it observed, so a test runs the same steps and
+//! asserts on them.
 
 use std::io::Write;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! What `tasksync local` can fail with: a part of the system that would not start or answer, or
-//! a change that did not reach the other side in time.
+//! a change that did not reach the other side in time, a setting that must be fixed.
 
 use std::time::Duration;
 
@@ -26,4 +26,14 @@ pub enum LocalRunError {
     Timeout(&'static str, Duration),
     #[error("the emulator answered without {0}")]
     Shape(&'static str),
+    #[error("{0}; tasksync local needs python3 with venv, and a free --moto-port")]
+    Moto(#[from] tasksync::standalone::moto::MotoError),
+    #[error("creating template.yaml's tables and queues failed: {0}")]
+    Provision(#[from] tasksync::standalone::provision::ProvisionError),
+    #[error("{0}")]
+    Config(tasksync::config::ConfigError),
+    #[error("connecting to Graph failed: {0}")]
+    Startup(#[from] tasksync::config::StartupError),
+    #[error("reading the tasks table's stream failed: {0}")]
+    Stream(#[from] tasksync::standalone::dynamodb_stream::StreamError),
 }

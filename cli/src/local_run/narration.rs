@@ -1,4 +1,4 @@
-//! What `tasksync local` prints as it goes: the parts it started, what each round moved, the
+//! What `tasksync local demo` prints as it goes: the parts it started, what each round moved, the
 //! task store's view of a task, what the echoes cost, and the Graph calls tasksync made.
 
 use std::io::Write;
@@ -11,7 +11,10 @@ use super::{LocalRunError, LocalSystem};
 
 /// The parts the demo runs, and which are real.
 pub(super) fn banner(system: &LocalSystem, out: &mut impl Write) -> Result<(), LocalRunError> {
-    writeln!(out, "tasksync local: the whole system on this machine")?;
+    writeln!(
+        out,
+        "tasksync local demo: the walk-through, on in-memory stores (tasksync local runs the system)"
+    )?;
     writeln!(out, "  Graph emulator  {}", system.emulator.graph_base_url)?;
     writeln!(
         out,

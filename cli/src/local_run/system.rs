@@ -1,7 +1,7 @@
-//! The local system: the Graph emulator, the webhook served over loopback HTTP, the worker, the
-//! stream forwarder standing in for the pipe, and the in-memory stores and queue, started and
-//! wired; and the rounds that do what AWS does by itself (forward stream records, hand a batch
-//! to the worker) until a change has arrived or everything is quiet.
+//! The walk-through's system (`tasksync local demo`): the Graph emulator, the webhook served over
+//! loopback HTTP, the worker, the stream forwarder standing in for the pipe, and the in-memory
+//! stores and queue, started and wired; and the rounds that do what AWS does by itself (forward
+//! stream records, hand a batch to the worker) until a change has arrived or everything is quiet.
 
 use std::future::Future;
 use std::io::Write;

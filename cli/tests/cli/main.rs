@@ -9,6 +9,7 @@ mod bindings;
 mod cleanup_orphans;
 mod conflicts;
 mod local_run;
+mod local_system;
 mod ops_commands;
 mod redrive;
 mod reset;

@@ -7,6 +7,9 @@ use tasksync::config::{Deployment, GraphEndpoints, ProcessEnv, webhook_base_url}
 use tasksync::scheduler::{RunContext, SchedulerDeps, SchedulerSettings, run_tick};
 use tasksync::worker::{SAFETY_MARGIN, invocation_deadline};
 
+/// The function's timeout in template.yaml: the deadline when the runtime sends none usable.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tasksync::telemetry::init_lambda();
@@ -19,7 +22,7 @@ async fn main() -> Result<(), Error> {
     let queue = deployment.hint_queue();
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);
+        let deadline = invocation_deadline(event.context.deadline, TIMEOUT, SAFETY_MARGIN);
         let deps = SchedulerDeps {
             store: store.clone(),
             queue: queue.clone(),

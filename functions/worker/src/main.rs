@@ -10,6 +10,9 @@ use tasksync::config::{Deployment, GraphEndpoints, ProcessEnv, webhook_base_url}
 use tasksync::worker::metrics::with_graph_metrics;
 use tasksync::worker::{SAFETY_MARGIN, SubscriptionWiring, handle_batch, invocation_deadline};
 
+/// The function's timeout in template.yaml: the deadline when the runtime sends none usable.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tasksync::telemetry::init_lambda();
@@ -23,7 +26,7 @@ async fn main() -> Result<(), Error> {
         SubscriptionWiring::for_deployment(webhook_base_url(&ProcessEnv), &endpoints.tenant_id);
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let deadline = invocation_deadline(event.context.deadline, SAFETY_MARGIN);
+        let deadline = invocation_deadline(event.context.deadline, TIMEOUT, SAFETY_MARGIN);
         let deps = wiring.worker(
             sync.clone(),
             tasks.clone(),

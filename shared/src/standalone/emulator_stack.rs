@@ -55,7 +55,21 @@ where
     S: SubscriptionLookup + 'static,
     Q: HintSend + 'static,
 {
-    lambda_http_server::serve("127.0.0.1:0", move |request| {
+    serve_webhook_on("127.0.0.1:0", deps).await
+}
+
+/// Serves the real webhook handler on `listen`; bodies over the handler's own limit are refused
+/// with its status (413) before the API Gateway event is built.
+pub async fn serve_webhook_on<S, Q>(
+    listen: &str,
+    deps: Arc<WebhookDeps<S, Q>>,
+) -> std::io::Result<LocalHttpServer>
+where
+    S: SubscriptionLookup + 'static,
+    Q: HintSend + 'static,
+{
+    let limit = deps.settings().max_body_bytes;
+    lambda_http_server::serve_with_body_limit(listen, limit, move |request| {
         let deps = Arc::clone(&deps);
         async move { crate::webhook::handle(request, &deps).await }
     })

@@ -33,7 +33,7 @@ use crate::queue_message::{self, Hint};
 use crate::sync::{DeadLetterReason, Engine, EngineSettings, Executed, OpenRemote, PairKey};
 
 pub use crate::sync::ResyncReport;
-pub use deadline::{SAFETY_MARGIN, invocation_deadline};
+pub use deadline::{Deadline, SAFETY_MARGIN, deadline_or_timeout, invocation_deadline};
 pub use outcome::{MessageOutcome, WorkerError};
 pub use subscription_hints::{LeaveToScheduler, SubscriptionHints, SubscriptionWiring};
 
